@@ -1,0 +1,1 @@
+"""doveconf: prints and checks a Dovecot configuration tree, as Dovecot 2.3's doveconf does."""

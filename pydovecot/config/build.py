@@ -1,0 +1,314 @@
+"""Applies a tree's statements to settings: the typed, checked ``SettingsTree``.
+
+Follows Dovecot 2.3's rules: a section stack; filters (protocol, local, remote,
+local_name) each with their own scope; unique sections (services, namespaces, listeners,
+mailboxes) merged by name, others (passdb, userdb) kept in order; ``$name`` reads the
+value set so far; ``<file`` values read only when values are expanded; the first error
+stops the parse with the file and line it came from.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import socket
+from dataclasses import dataclass
+
+from pydovecot.config import parser as p
+from pydovecot.config.errors import ConfigError
+from pydovecot.config.tree import Filter, Net, Node, Scope, SectionList, SettingsTree
+from pydovecot.config.values import ValueError_, format_value, parse
+from pydovecot.settings.model import DefaultInstance, Kind, SectionType, Setting
+
+FILTER_KEYS = ("protocol", "local", "remote", "local_name")
+# Repeatable sections kept in order rather than merged by name (Dovecot's SET_DEFLIST).
+ORDERED_SECTIONS = frozenset(("passdb", "userdb"))
+
+
+def is_unique(stype: SectionType) -> bool:
+    return stype.key is not None and stype.name not in ORDERED_SECTIONS
+
+
+@dataclass
+class _Frame:
+    key: str | None  # the section keyword ("service"), None for the file's top level
+    is_filter: bool
+    scope: Scope
+    node: Node | None  # where assignments go; None inside a section that holds nothing
+    strlist: dict[str, str] | None
+    path: str
+    line: int
+    prefix: str  # Dovecot's key path of this section ("service/imap/"), for warnings
+
+
+def _registry():  # type: ignore[no-untyped-def]
+    import pydovecot.settings as registry
+
+    return registry
+
+
+def _instance_node(registry, instance: DefaultInstance) -> Node:  # type: ignore[no-untyped-def]
+    stype: SectionType = registry.SECTION_TYPES[instance.section]
+    defaults: dict[str, object] = {}
+    for name, text in instance.values:
+        setting = stype.setting(name)
+        if setting is not None and setting.kind not in (Kind.LIST, Kind.STRLIST):
+            defaults[name] = parse(setting, text)
+    if stype.key is not None:
+        defaults[stype.key] = instance.name
+    node = Node(stype, instance.name, defaults)
+    for child in instance.children:
+        child_type = registry.SECTION_TYPES[child.section]
+        holder = _list_setting_for(stype, child_type.name)
+        lst = node.lists.setdefault(holder, SectionList(unique=is_unique(child_type)))
+        child_node = _instance_node(registry, child)
+        lst.items.append(child_node)
+        lst.keys[child.name] = child_node
+    return node
+
+
+def _list_setting_for(stype: SectionType, section_name: str) -> str:
+    for setting in stype.settings:
+        if setting.kind is Kind.LIST and setting.section == section_name:
+            return setting.name
+    return section_name
+
+
+def new_root(registry) -> Node:  # type: ignore[no-untyped-def]
+    """A scope's root with the built-in section instances (the default services)."""
+    root = Node(registry.ROOT)
+    for instance in registry.DEFAULT_INSTANCES:
+        stype = registry.SECTION_TYPES[instance.section]
+        holder = _list_setting_for(registry.ROOT, stype.name)
+        lst = root.lists.setdefault(holder, SectionList(unique=is_unique(stype)))
+        node = _instance_node(registry, instance)
+        lst.items.append(node)
+        lst.keys[instance.name] = node
+    return root
+
+
+def parse_net(text: str) -> Net:
+    """An IP with optional /bits, or a host name resolved as Dovecot does."""
+    address, _, bits_text = text.partition("/")
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        try:
+            ip = ipaddress.ip_address(socket.gethostbyname(address))
+        except (OSError, UnicodeError):
+            raise ValueError_(f"gethostbyname({address}) failed: Unknown host") from None
+    if not bits_text and "/" not in text:
+        return Net(ip, ip.max_prefixlen)
+    if bits_text.isascii() and bits_text.isdigit() and int(bits_text) <= ip.max_prefixlen:
+        return Net(ip, int(bits_text))
+    raise ValueError_(f"Invalid network mask: {bits_text}")
+
+
+class Builder:
+    def __init__(self, path: str, *, expand_values: bool, warn: p.Warn) -> None:
+        self.registry = _registry()
+        self.path = path
+        self.expand_values = expand_values
+        self.warn = warn
+        root_scope = Scope(Filter(), new_root(self.registry), path)
+        self.scopes: list[Scope] = [root_scope]
+        self.stack: list[_Frame] = [_Frame(None, False, root_scope, root_scope.root, None, path, 0, "")]
+        self.section_counter = 0
+        self.seen_in_sections: dict[str, str] = {}
+        from pydovecot.settings.auth_root import AUTH_SETTINGS
+
+        self.auth_root = AUTH_SETTINGS
+
+    # -- statements ---------------------------------------------------------------
+
+    def apply(self, st: p.Statement) -> None:
+        try:
+            if st.kind == p.SECTION_OPEN:
+                self._open(st)
+            elif st.kind == p.SECTION_CLOSE:
+                if len(self.stack) == 1:
+                    raise ValueError_("Unexpected '}'")
+                self.stack.pop()
+            else:
+                self._assign(st)
+        except ValueError_ as e:
+            raise ConfigError(str(e), st.path, st.line) from None
+
+    def finish(self) -> SettingsTree:
+        if len(self.stack) > 1:
+            frame = self.stack[-1]
+            raise ConfigError(f"Missing '}}' (section started at {frame.path}:{frame.line})", self.path)
+        from pydovecot.config.checks import check_tree
+
+        tree = SettingsTree(self.path, self.scopes)
+        tree.errors = check_tree(tree, self.warn)
+        return tree
+
+    # -- assignments ----------------------------------------------------------------
+
+    def _full_path(self, key: str) -> str:
+        parts = [f"{f.key} {{ " for f in self.stack[1:] if not f.is_filter]
+        return "".join(parts) + key
+
+    def _assign(self, st: p.Statement) -> None:
+        frame = self.stack[-1]
+        self._check_global_after_filter(st, frame)
+        value = self._value_text(st, frame)
+        if frame.strlist is not None:
+            frame.strlist[st.key] = value
+            return
+        node = frame.node
+        setting = node.stype.setting(st.key) if node is not None else None
+        if setting is None or setting.kind in (Kind.LIST, Kind.STRLIST):
+            raise ValueError_(f"Unknown setting: {self._full_path(st.key)}")
+        typed = parse(setting, value)
+        if setting.name in self.auth_root and node is frame.scope.root and self._in_local_remote():
+            raise ValueError_(f"Auth settings not supported inside local/remote blocks: {st.key}")
+        assert node is not None
+        node.values[setting.name] = typed
+        node.changed.add(setting.name)
+
+    def _in_local_remote(self) -> bool:
+        return any(f.scope.filter.uses_local_or_remote for f in self.stack)
+
+    def _check_global_after_filter(self, st: p.Statement, frame: _Frame) -> None:
+        full_key = frame.prefix + st.key
+        where = f"{st.path} line {st.line}"
+        if len(self.stack) > 1:
+            self.seen_in_sections.setdefault(full_key, where)
+            return
+        first = self.seen_in_sections.get(full_key)
+        if first is not None:
+            self.warn(
+                f"{where}: Global setting {st.key} won't change the setting inside an earlier filter at "
+                f"{first} (if this is intentional, avoid this warning by moving the global setting before {first})"
+            )
+
+    def _value_text(self, st: p.Statement, frame: _Frame) -> str:
+        if st.kind == p.ASSIGN:
+            return st.value
+        if st.kind == p.ASSIGN_FILE:
+            if not self.expand_values:
+                return "<" + st.value
+            path = p.relative_to(st.value, st.path)
+            try:
+                with open(path, "rb") as f:
+                    return f.read().decode("utf-8", "surrogateescape")
+            except OSError as e:
+                raise ValueError_(f"{st.key}: Can't open file {path}: {os.strerror(e.errno or 5)}") from None
+        # $variable
+        name, space, rest = st.value.partition(" ")
+        expand_parent = name == st.key
+        if not self.expand_values and not expand_parent:
+            return "$" + st.value
+        if name.startswith("ENV:"):
+            return os.environ.get(name[4:], "") + space + rest
+        found = self._variable(name, expand_parent)
+        if found is None:
+            raise ValueError_(f"Unknown variable: ${name}")
+        setting, value = found
+        return format_value(setting, value) + space + rest
+
+    def _variable(self, name: str, expand_parent: bool) -> tuple[Setting, object] | None:
+        for frame in reversed(self.stack):
+            root = frame.scope.root
+            setting = root.stype.setting(name)
+            if setting is None or setting.kind in (Kind.LIST, Kind.STRLIST):
+                return None
+            if not expand_parent or frame is self.stack[0] or name in root.changed:
+                return setting, root.get(name)
+        return None
+
+    # -- sections -----------------------------------------------------------------
+
+    def _open(self, st: p.Statement) -> None:
+        frame = self.stack[-1]
+        if st.key in FILTER_KEYS and frame.strlist is None:
+            self._open_filter(st, frame)
+            return
+        if st.value:
+            section_key = st.value
+        else:
+            section_key = str(self.section_counter)
+            self.section_counter += 1
+        prefix = f"{frame.prefix}{st.key}/{section_key}/"
+        pending = _Frame(st.key, False, frame.scope, None, None, st.path, st.line, prefix)
+        self.stack.append(pending)
+        if frame.strlist is not None:
+            raise ValueError_("Section not allowed here")
+        node = frame.node
+        setting = node.stype.setting(st.key) if node is not None else None
+        if setting is None:
+            raise ValueError_(f"Unknown setting: {self._full_path(st.key)}")
+        assert node is not None
+        if setting.kind is Kind.STRLIST:
+            pending.strlist = node.strlists.setdefault(setting.name, {})
+            return
+        if setting.kind is not Kind.LIST:
+            parse(setting, section_key)
+            return
+        stype: SectionType = self.registry.SECTION_TYPES[setting.section]
+        lst = node.lists.setdefault(setting.name, SectionList(unique=is_unique(stype)))
+        child = lst.keys.get(section_key)
+        if child is None:
+            child = Node(stype, st.value)
+            lst.items.append(child)
+            lst.keys[section_key] = child
+        elif not lst.unique:
+            raise ValueError_(f"{frame.prefix}{st.key}/{section_key} already exists")
+        if stype.key is not None:
+            child.values[stype.key] = st.value
+            child.changed.add(stype.key)
+            child.name = st.value
+        pending.node = child
+
+    def _open_filter(self, st: p.Statement, frame: _Frame) -> None:
+        parent = frame.scope.filter
+        value = st.value
+        self.stack.append(_Frame(st.key, True, frame.scope, frame.node, None, st.path, st.line, frame.prefix))
+        if st.key == "protocol":
+            if parent.service is not None:
+                raise ValueError_("Nested protocol { protocol { .. } } block not allowed")
+            new = Filter(value, parent.local, parent.remote, parent.local_name)
+        elif st.key == "local":
+            if parent.remote is not None:
+                raise ValueError_("remote { local { .. } } not allowed (use local { remote { .. } } instead)")
+            if parent.service is not None:
+                raise ValueError_("protocol { local { .. } } not allowed (use local { protocol { .. } } instead)")
+            if parent.local_name is not None:
+                raise ValueError_(
+                    "local_name { local { .. } } not allowed (use local { local_name { .. } } instead)")
+            net = parse_net(value)
+            if parent.local is not None and (parent.local.bits > net.bits or not parent.local.contains(net)):
+                raise ValueError_("local net1 { local net2 { .. } } requires net2 to be inside net1")
+            new = Filter(parent.service, net, parent.remote, parent.local_name)
+        elif st.key == "local_name":
+            if parent.remote is not None:
+                raise ValueError_(
+                    "remote { local_name { .. } } not allowed (use local_name { remote { .. } } instead)")
+            if parent.service is not None:
+                raise ValueError_(
+                    "protocol { local_name { .. } } not allowed (use local_name { protocol { .. } } instead)")
+            new = Filter(parent.service, parent.local, parent.remote, value)
+        else:
+            if parent.service is not None:
+                raise ValueError_("protocol { remote { .. } } not allowed (use remote { protocol { .. } } instead)")
+            net = parse_net(value)
+            if parent.remote is not None and (parent.remote.bits > net.bits or not parent.remote.contains(net)):
+                raise ValueError_("remote net1 { remote net2 { .. } } requires net2 to be inside net1")
+            new = Filter(parent.service, parent.local, net, parent.local_name)
+        scope = next((s for s in self.scopes if s.filter == new), None)
+        if scope is None:
+            scope = Scope(new, new_root(self.registry), f"{st.path}:{st.line}")
+            self.scopes.append(scope)
+        top = self.stack[-1]
+        top.scope = scope
+        top.node = scope.root
+
+
+def build(path: str, *, expand_values: bool = False, warn: p.Warn | None = None) -> SettingsTree:
+    warnings = warn if warn is not None else (lambda message: None)
+    builder = Builder(path, expand_values=expand_values, warn=warnings)
+    for statement in p.read_statements(path, warnings):
+        builder.apply(statement)
+    return builder.finish()

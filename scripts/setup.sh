@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Prepares a fresh Debian machine (Python 3.11) for pydovecot: a virtualenv with the
+# project and its test tools, and -- when we are root -- the reference Dovecot 2.3 that
+# the parity tests compare against, plus the CentOS paths the seed tree names.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PY=${PYTHON:-python3}
+if [ ! -x .venv/bin/python ]; then
+    "$PY" -m venv .venv
+fi
+.venv/bin/python -m pip install -q --disable-pip-version-check -e '.[test]'
+
+if [ "$(id -u)" = 0 ]; then
+    if [ ! -x /usr/bin/doveconf ]; then
+        echo "setup: installing the reference Dovecot from Debian" >&2
+        export DEBIAN_FRONTEND=noninteractive
+        apt-get update -qq
+        apt-get install -y -qq dovecot-core dovecot-imapd dovecot-pop3d dovecot-lmtpd \
+            dovecot-mysql dovecot-sqlite dovecot-lucene >/dev/null
+    fi
+    # The seed is a CentOS tree: its mail_plugin_dir and certificate paths.
+    if [ -d /usr/lib/dovecot/modules ] && [ ! -e /usr/lib64/dovecot ]; then
+        ln -s /usr/lib/dovecot/modules /usr/lib64/dovecot
+    fi
+    if [ ! -f /etc/pki/dovecot/private/dovecot.pem ]; then
+        mkdir -p /etc/pki/dovecot/certs /etc/pki/dovecot/private
+        openssl req -new -x509 -nodes -days 3650 -subj "/CN=localhost" \
+            -newkey rsa:2048 -keyout /etc/pki/dovecot/private/dovecot.pem \
+            -out /etc/pki/dovecot/certs/dovecot.pem 2>/dev/null
+        chmod 600 /etc/pki/dovecot/private/dovecot.pem
+    fi
+    # MariaDB is the seed's SQL backend; start it if the machine has it but it is down.
+    if command -v mariadbd >/dev/null && ! (echo > /dev/tcp/127.0.0.1/3306) 2>/dev/null; then
+        start-stop-daemon --start --oknodo --background --exec /usr/sbin/mariadbd || true
+        for _ in $(seq 30); do (echo > /dev/tcp/127.0.0.1/3306) 2>/dev/null && break; sleep 1; done
+    fi
+fi
