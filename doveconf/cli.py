@@ -61,6 +61,11 @@ def _parse_filter(arg: str):  # type: ignore[no-untyped-def]
 
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
+    # Configuration bytes that are not UTF-8 are carried as surrogates: write them back
+    # as the same bytes, like Dovecot, which never decodes them.
+    for stream in (sys.stdout, sys.stderr):
+        if hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors="surrogateescape")
     out = sys.stdout
     try:
         return _run(args, out)
@@ -116,7 +121,6 @@ def _run(args: list[str], out) -> int:  # type: ignore[no-untyped-def]
 
         return run_check(config_path, out)
 
-    from pydovecot.config.dump import dump_human
     from pydovecot.config.errors import ConfigError
     from pydovecot.config.tree import Filter
 
@@ -131,12 +135,30 @@ def _run(args: list[str], out) -> int:  # type: ignore[no-untyped-def]
         sys.stderr.write(f"doveconf: Warning: {message}\n")
         sys.stderr.flush()
 
+    def error(message: str) -> None:
+        out.flush()
+        sys.stderr.write(f"doveconf: Error: {message}\n")
+        sys.stderr.flush()
+
     try:
-        tree = _load(config_path, defaults_only, expand, warn)
+        tree = _load(config_path, defaults_only, expand, warn, error)
     except ConfigError as e:
         raise Fatal(str(e)) from None
     del warnings
     hide_passwords = not hide_passwords_off
+    from pydovecot.config.merge import ConflictError
+
+    try:
+        return _output(tree, names, scope, wanted, simple, hide_key, hide_passwords, modules, out)
+    except ConflictError as e:
+        out.flush()
+        sys.stderr.write(f"doveconf: Error: {e}\n")
+        raise Fatal("Errors in configuration") from None
+
+
+def _output(tree, names, scope, wanted, simple, hide_key, hide_passwords, modules, out) -> int:  # type: ignore[no-untyped-def]
+    from pydovecot.config.dump import dump_human
+
     if simple:
         from pydovecot.config.simple import dump_simple
 
@@ -152,6 +174,8 @@ def _run(args: list[str], out) -> int:  # type: ignore[no-untyped-def]
         out.write("# NOTE: Send doveconf -n output instead when asking for help.\n")
     for chunk in dump_human(tree, scope, wanted, hide_passwords=hide_passwords, modules=modules or None):
         out.write(chunk)
+    if tree.fatal:
+        raise Fatal(f"Error in configuration file {tree.path}: {tree.fatal}")
     if tree.errors:
         out.flush()
         for error in tree.errors:
@@ -160,12 +184,12 @@ def _run(args: list[str], out) -> int:  # type: ignore[no-untyped-def]
     return 0
 
 
-def _load(path: str, defaults_only: bool, expand: bool, warn):  # type: ignore[no-untyped-def]
+def _load(path: str, defaults_only: bool, expand: bool, warn, error):  # type: ignore[no-untyped-def]
     from pydovecot.config import load
 
     if defaults_only:
-        return load("/dev/null", expand_values=expand, warn=warn)
-    return load(path, expand_values=expand, warn=warn)
+        return load("/dev/null", expand_values=expand, warn=warn, error=error)
+    return load(path, expand_values=expand, warn=warn, error=error)
 
 
 def _dump_one(tree, wanted, scope, name, hide_key, hide_passwords, out) -> None:  # type: ignore[no-untyped-def]

@@ -16,8 +16,11 @@ DEFAULT_CONFIG_PATH = "/etc/dovecot/dovecot.conf"
 
 
 def load(path: str = DEFAULT_CONFIG_PATH, *, expand_values: bool = False,
-         warn=None) -> SettingsTree:  # type: ignore[no-untyped-def]
-    """Parse the tree rooted at ``path``.  Raises ``ConfigError`` on the first error."""
+         warn=None, error=None) -> SettingsTree:  # type: ignore[no-untyped-def]
+    """Parse the tree rooted at ``path``.  Raises ``ConfigError`` on the first error.
+
+    ``warn`` and ``error`` receive messages Dovecot logs without stopping (obsolete
+    settings, ambiguous comments...)."""
     from pydovecot.config.build import build
 
-    return build(path, expand_values=expand_values, warn=warn)
+    return build(path, expand_values=expand_values, warn=warn, error=error)

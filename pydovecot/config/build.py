@@ -16,17 +16,17 @@ from dataclasses import dataclass
 
 from pydovecot.config import parser as p
 from pydovecot.config.errors import ConfigError
-from pydovecot.config.tree import Filter, Net, Node, Scope, SectionList, SettingsTree
+from pydovecot.config.tree import Filter, Net, Node, Scope, SectionList, SettingsTree, find_setting
 from pydovecot.config.values import ValueError_, format_value, parse
 from pydovecot.settings.model import DefaultInstance, Kind, SectionType, Setting
 
 FILTER_KEYS = ("protocol", "local", "remote", "local_name")
-# Repeatable sections kept in order rather than merged by name (Dovecot's SET_DEFLIST).
-ORDERED_SECTIONS = frozenset(("passdb", "userdb"))
+# Sections that belong to the auth process: refused inside local/remote, like its settings.
+AUTH_SECTIONS = frozenset(("passdb", "userdb"))
 
 
 def is_unique(stype: SectionType) -> bool:
-    return stype.key is not None and stype.name not in ORDERED_SECTIONS
+    return stype.key is not None and stype.unique
 
 
 @dataclass
@@ -105,11 +105,15 @@ def parse_net(text: str) -> Net:
 
 
 class Builder:
-    def __init__(self, path: str, *, expand_values: bool, warn: p.Warn) -> None:
+    def __init__(self, path: str, *, expand_values: bool, warn: p.Warn, error: p.Warn) -> None:
+        from pydovecot.config.obsolete import ObsoleteSettings
+
         self.registry = _registry()
         self.path = path
         self.expand_values = expand_values
         self.warn = warn
+        self.error = error
+        self.obsolete = ObsoleteSettings(self)
         root_scope = Scope(Filter(), new_root(self.registry), path)
         self.scopes: list[Scope] = [root_scope]
         self.stack: list[_Frame] = [_Frame(None, False, root_scope, root_scope.root, None, path, 0, "")]
@@ -122,25 +126,82 @@ class Builder:
     # -- statements ---------------------------------------------------------------
 
     def apply(self, st: p.Statement) -> None:
+        """Applies one statement, translating obsolete settings first."""
         try:
-            if st.kind == p.SECTION_OPEN:
-                self._open(st)
-            elif st.kind == p.SECTION_CLOSE:
-                if len(self.stack) == 1:
-                    raise ValueError_("Unexpected '}'")
-                self.stack.pop()
-            else:
-                self._assign(st)
+            if not self.obsolete.handle(st):
+                self.apply_statement(st)
         except ValueError_ as e:
             raise ConfigError(str(e), st.path, st.line) from None
 
+    def fail(self, message: str) -> None:
+        raise ValueError_(message)
+
+    def apply_statement(self, st: p.Statement) -> None:
+        if st.kind == p.SECTION_OPEN:
+            self._open(st)
+        elif st.kind == p.SECTION_CLOSE:
+            if len(self.stack) == 1:
+                raise ValueError_("Unexpected '}'")
+            self.stack.pop()
+        else:
+            self._assign(st)
+
+    def apply_path(self, path: str, value: str, *, ignore_errors: bool = False) -> None:
+        """Sets a setting by Dovecot's key path (``service/imap-login/chroot``) on the
+        global scope, as the obsolete-setting translations do."""
+        from pydovecot.config.dump import section_unescape
+
+        node = self.scopes[0].root
+        parts = path.split("/")
+        while len(parts) > 1:
+            setting = find_setting(node.stype, parts[0])
+            if setting is not None and setting.kind is Kind.STRLIST:
+                node.strlists.setdefault(setting.name, {})["/".join(parts[1:])] = value
+                return
+            lst = node.lists.get(setting.name) if setting is not None and setting.kind is Kind.LIST else None
+            child = lst.keys.get(section_unescape(parts[1])) if lst is not None else None
+            if child is None:
+                if ignore_errors:
+                    return
+                raise ValueError_(f"Unknown setting: {parts[-1]}")
+            node, parts = child, parts[2:]
+        setting = find_setting(node.stype, parts[0])
+        if setting is None or setting.kind in (Kind.LIST, Kind.STRLIST):
+            if ignore_errors:
+                return
+            raise ValueError_(f"Unknown setting: {parts[0]}")
+        node.values[setting.name] = parse(setting, value)
+        node.changed.add(setting.name)
+
+    def add_listener(self, service: str, path: str) -> None:
+        """Adds ``unix_listener PATH`` to a service of the global scope."""
+        service_node = self.scopes[0].root.lists["service"].keys[service]
+        stype = self.registry.SECTION_TYPES["unix_listener"]
+        lst = service_node.lists.setdefault("unix_listener", SectionList(unique=True))
+        if path not in lst.keys:
+            child = Node(stype, path)
+            lst.items.append(child)
+            lst.keys[path] = child
+        child = lst.keys[path]
+        child.values["path"] = path
+        child.changed.add("path")
+
+    def apply_listener_value(self, service: str, path: str, name: str, value: str) -> None:
+        listener = self.scopes[0].root.lists["service"].keys[service].lists["unix_listener"].keys[path]
+        setting = find_setting(listener.stype, name)
+        assert setting is not None
+        listener.values[name] = parse(setting, value)
+        listener.changed.add(name)
+
     def finish(self) -> SettingsTree:
-        if len(self.stack) > 1:
-            frame = self.stack[-1]
-            raise ConfigError(f"Missing '}}' (section started at {frame.path}:{frame.line})", self.path)
         from pydovecot.config.checks import check_tree
 
         tree = SettingsTree(self.path, self.scopes)
+        if len(self.stack) > 1:
+            # Dovecot reports this after printing what it read.
+            frame = self.stack[-1]
+            tree.fatal = f"Missing '}}' (section started at {frame.path}:{frame.line})"
+            return tree
         tree.errors = check_tree(tree, self.warn)
         return tree
 
@@ -158,7 +219,7 @@ class Builder:
             frame.strlist[st.key] = value
             return
         node = frame.node
-        setting = node.stype.setting(st.key) if node is not None else None
+        setting = find_setting(node.stype, st.key) if node is not None else None
         if setting is None or setting.kind in (Kind.LIST, Kind.STRLIST):
             raise ValueError_(f"Unknown setting: {self._full_path(st.key)}")
         typed = parse(setting, value)
@@ -196,23 +257,37 @@ class Builder:
                     return f.read().decode("utf-8", "surrogateescape")
             except OSError as e:
                 raise ValueError_(f"{st.key}: Can't open file {path}: {os.strerror(e.errno or 5)}") from None
-        # $variable
-        name, space, rest = st.value.partition(" ")
-        expand_parent = name == st.key
-        if not self.expand_values and not expand_parent:
-            return "$" + st.value
-        if name.startswith("ENV:"):
-            return os.environ.get(name[4:], "") + space + rest
-        found = self._variable(name, expand_parent)
-        if found is None:
-            raise ValueError_(f"Unknown variable: ${name}")
-        setting, value = found
-        return format_value(setting, value) + space + rest
+        return self._expand_variables(st.key, st.value)
+
+    def _expand_variables(self, key: str, value: str) -> str:
+        """Dovecot 2.3.19: each space-separated word that starts with '$' names a setting.
+        Words are expanded only with -x, except ``$key`` inside ``key = ...`` itself, which
+        is always expanded so that ``mail_plugins = $mail_plugins quota`` works."""
+        out: list[str] = []
+        for index, word in enumerate(value.split(" ")):
+            if index:
+                out.append(" ")
+            if not word.startswith("$"):
+                out.append(word)
+                continue
+            name = word[1:]
+            expand_parent = name == key
+            if not self.expand_values and not expand_parent:
+                out.append(word)
+            elif name.startswith("ENV:"):
+                out.append(os.environ.get(name[4:], ""))
+            else:
+                found = self._variable(name, expand_parent)
+                if found is None:
+                    raise ValueError_(f"Unknown variable: {word}")
+                setting, typed = found
+                out.append(format_value(setting, typed))
+        return "".join(out)
 
     def _variable(self, name: str, expand_parent: bool) -> tuple[Setting, object] | None:
         for frame in reversed(self.stack):
             root = frame.scope.root
-            setting = root.stype.setting(name)
+            setting = find_setting(root.stype, name)
             if setting is None or setting.kind in (Kind.LIST, Kind.STRLIST):
                 return None
             if not expand_parent or frame is self.stack[0] or name in root.changed:
@@ -237,7 +312,7 @@ class Builder:
         if frame.strlist is not None:
             raise ValueError_("Section not allowed here")
         node = frame.node
-        setting = node.stype.setting(st.key) if node is not None else None
+        setting = find_setting(node.stype, st.key) if node is not None else None
         if setting is None:
             raise ValueError_(f"Unknown setting: {self._full_path(st.key)}")
         assert node is not None
@@ -247,6 +322,8 @@ class Builder:
         if setting.kind is not Kind.LIST:
             parse(setting, section_key)
             return
+        if setting.name in AUTH_SECTIONS and self._in_local_remote():
+            raise ValueError_(f"Auth settings not supported inside local/remote blocks: {st.key}")
         stype: SectionType = self.registry.SECTION_TYPES[setting.section]
         lst = node.lists.setdefault(setting.name, SectionList(unique=is_unique(stype)))
         child = lst.keys.get(section_key)
@@ -303,12 +380,15 @@ class Builder:
             self.scopes.append(scope)
         top = self.stack[-1]
         top.scope = scope
-        top.node = scope.root
+        if not frame.prefix:
+            top.node = scope.root
 
 
-def build(path: str, *, expand_values: bool = False, warn: p.Warn | None = None) -> SettingsTree:
+def build(path: str, *, expand_values: bool = False, warn: p.Warn | None = None,
+          error: p.Warn | None = None) -> SettingsTree:
     warnings = warn if warn is not None else (lambda message: None)
-    builder = Builder(path, expand_values=expand_values, warn=warnings)
+    errors = error if error is not None else (lambda message: None)
+    builder = Builder(path, expand_values=expand_values, warn=warnings, error=errors)
     for statement in p.read_statements(path, warnings):
         builder.apply(statement)
     return builder.finish()

@@ -29,8 +29,23 @@ ALWAYS_SHOWN = {"namespace": ("location", "prefix")}
 _ESCAPES = {"\\": "\\\\", "/": "\\s", "=": "\\e", " ": "\\_", ",": "\\c"}
 
 
+_UNESCAPES = {v[1]: k for k, v in _ESCAPES.items()}
+
+
 def section_escape(name: str) -> str:
     return "".join(_ESCAPES.get(c, c) for c in name)
+
+
+def section_unescape(name: str) -> str:
+    out, i = [], 0
+    while i < len(name):
+        if name[i] == "\\" and i + 1 < len(name):
+            out.append(_UNESCAPES.get(name[i + 1], name[i + 1]))
+            i += 2
+        else:
+            out.append(name[i])
+            i += 1
+    return "".join(out)
 
 
 def _signed_bytes(text: str) -> tuple[int, ...]:
@@ -103,6 +118,8 @@ def node_entries(node: Node, scope: str, *, in_unique: bool = False,
         if in_unique and name == stype.key:
             continue  # the section's name is its header
         changed = name in node.changed
+        if setting.hidden and name not in node.values:
+            continue  # no default at all: doveconf prints it only once it is set
         value = node.get(name)
         if scope == ALL:
             show = True

@@ -100,7 +100,7 @@ def classify(text: str, path: str, line: int) -> Statement:
         if value_tree.data == "file_value":
             return Statement(ASSIGN_FILE, key, raw[1:].lstrip(" \t"), path, line)
         if value_tree.data == "variable_value":
-            return Statement(ASSIGN_VARIABLE, key, raw[1:], path, line)
+            return Statement(ASSIGN_VARIABLE, key, raw, path, line)
         if value_tree.data == "quoted_value":
             return Statement(ASSIGN, key, unescape(raw[1:-1]), path, line)
         return Statement(ASSIGN, key, raw, path, line)
@@ -123,12 +123,11 @@ def classify(text: str, path: str, line: int) -> Statement:
 
 
 def _read_lines(path: str) -> list[str]:
+    if os.path.isdir(path):
+        # Dovecot reads a directory as an empty file.
+        return []
     with open(path, "rb") as f:
-        try:
-            data = f.read()
-        except IsADirectoryError:
-            # Dovecot reads a directory as an empty file.
-            return []
+        data = f.read()
     text = data.decode("utf-8", "surrogateescape")
     lines = text.split("\n")
     if lines and lines[-1] == "":

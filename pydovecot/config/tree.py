@@ -68,7 +68,7 @@ class Filter:
         return self.matches_rest(wanted)
 
     def matches_rest(self, wanted: Filter) -> bool:
-        if self.local_name is not None and wanted.local_name != self.local_name:
+        if self.local_name is not None and not _name_matches(self.local_name, wanted.local_name):
             return False
         if self.remote is not None and (wanted.remote is None or not self.remote.contains(wanted.remote)):
             return False
@@ -84,6 +84,21 @@ class Filter:
             self.remote.bits if self.remote else 0,
             self.service is not None,
         )
+
+
+_BY_NAME: dict[int, dict[str, Setting]] = {}
+
+
+def find_setting(stype: SectionType, name: str) -> Setting | None:
+    """A section type's setting by name, old aliases included (cached lookup table)."""
+    table = _BY_NAME.get(id(stype))
+    if table is None:
+        table = {s.name: s for s in stype.settings}
+        for alias, target in getattr(stype, "aliases", ()):
+            if target in table:
+                table.setdefault(alias, table[target])
+        _BY_NAME[id(stype)] = table
+    return table.get(name)
 
 
 @cache
@@ -119,7 +134,7 @@ class Node:
             return self.values[name]
         if name in self.defaults:
             return self.defaults[name]
-        setting = self.stype.setting(name)
+        setting = find_setting(self.stype, name)
         if setting is None:
             raise KeyError(name)
         if setting.kind is Kind.LIST:
@@ -179,6 +194,9 @@ class SettingsTree:
     scopes: list[Scope]
     # Errors found by the whole-tree checks; doveconf prints the tree, then fails on them.
     errors: list[str] = field(default_factory=list)
+    # An error that ended the parse early but still lets doveconf print what was read
+    # (a section left open at the end of the file).
+    fatal: str | None = None
 
     @property
     def global_scope(self) -> Scope:
@@ -204,6 +222,17 @@ class SettingsTree:
 
     def get(self, name: str, **filter_args: str | None) -> object:
         return self.lookup(**filter_args).get(name)
+
+
+def _name_matches(pattern: str, name: str | None) -> bool:
+    """local_name takes host names with '*' wildcards (``*.example.com``)."""
+    if name is None:
+        return False
+    if "*" not in pattern:
+        return pattern == name
+    from fnmatch import fnmatchcase
+
+    return fnmatchcase(name, pattern)
 
 
 def _host_net(address: str | None) -> Net | None:
