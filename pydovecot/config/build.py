@@ -392,3 +392,34 @@ def build(path: str, *, expand_values: bool = False, warn: p.Warn | None = None,
     for statement in p.read_statements(path, warnings):
         builder.apply(statement)
     return builder.finish()
+
+
+def check_all(path: str, *, warn: p.Warn | None = None) -> tuple[SettingsTree | None, list[ConfigError]]:
+    """Every error of a tree, instead of only the first (doveconf --check).
+
+    A statement in error is skipped and reading goes on; a section that failed to open
+    still counts for brace matching, so one bad line does not cascade."""
+    warnings = warn if warn is not None else (lambda message: None)
+    found: list[ConfigError] = []
+
+    def collect(message: str) -> None:
+        found.append(ConfigError(message))
+
+    try:
+        builder = Builder(path, expand_values=False, warn=warnings, error=collect)
+        statements = p.read_statements(path, warnings, keep_going=True)
+        for statement in statements:
+            if statement.kind == p.ERROR:
+                found.append(ConfigError(statement.value, statement.path, statement.line))
+                continue
+            try:
+                builder.apply(statement)
+            except ConfigError as e:
+                found.append(e)
+        tree = builder.finish()
+    except ConfigError as e:
+        return None, found + [e]
+    if tree.fatal:
+        found.append(ConfigError(tree.fatal, path))
+    found.extend(ConfigError(message, path) for message in tree.errors)
+    return tree, found

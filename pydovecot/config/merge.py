@@ -69,7 +69,7 @@ def _is_superset(sup: Filter, flt: Filter) -> bool:
 def merge_scopes(scopes: Sequence[Scope]) -> Node:
     ordered = sorted(scopes, key=lambda s: s.filter.specificity(), reverse=True)
     merged = ordered[0].root.copy()
-    for previous, scope in zip(ordered, ordered[1:]):
+    for previous, scope in zip(ordered, ordered[1:], strict=False):
         check = not _is_superset(scope.filter, previous.filter)
         try:
             apply_changes(merged, scope.root, check_conflicts=check)

@@ -24,6 +24,7 @@ ASSIGN_VARIABLE = "variable"  # key = $name rest
 SECTION_OPEN = "open"  # key [name] {
 SECTION_CLOSE = "close"  # }
 INCLUDE = "include"  # handled here; never yielded
+ERROR = "error"  # a line in error, yielded instead of raised when reading with keep_going
 
 Warn = Callable[[str], None]
 
@@ -69,6 +70,8 @@ def unescape(text: str) -> str:
 
 def split_physical(line: str) -> tuple[str, str | None]:
     """(content, comment) of one physical line, by the grammar's ``physical`` rule."""
+    if "#" not in line:
+        return line, None  # no comment to find: the whole line is content
     tree = _Grammar.get().parse(line, start="physical")
     content, comment = "", None
     for token in tree.children:
@@ -197,8 +200,11 @@ class _Input:
         self.index = 0
 
 
-def read_statements(path: str, warn: Warn) -> Iterator[Statement]:
-    """Every statement of the tree rooted at ``path``, includes followed in place."""
+def read_statements(path: str, warn: Warn, *, keep_going: bool = False) -> Iterator[Statement]:
+    """Every statement of the tree rooted at ``path``, includes followed in place.
+
+    An error stops the walk with ConfigError, as in Dovecot; with ``keep_going`` it is
+    yielded as an ERROR statement instead and reading goes on (doveconf --check)."""
     try:
         root_lines = _read_lines(path)
     except OSError as e:
@@ -213,34 +219,39 @@ def read_statements(path: str, warn: Warn) -> Iterator[Statement]:
         raw = current.lines[current.index]
         current.index += 1
         line_no = current.index
-        statement = _logical_line(raw, pending, current.path, line_no, warn)
-        if statement is None:
-            continue
-        if statement.kind != INCLUDE:
-            yield statement
-            continue
-        pattern = relative_to(statement.value, current.path)
-        files = glob_include(pattern)
-        if not files:
+        try:
+            statement = _logical_line(raw, pending, current.path, line_no, warn)
+            if statement is None:
+                continue
+            if statement.kind != INCLUDE:
+                yield statement
+                continue
+            _push_includes(statement, stack, current, line_no)
+        except ConfigError as e:
+            if not keep_going:
+                raise
+            yield Statement(ERROR, "", e.message, current.path, line_no)
+
+
+def _push_includes(statement: Statement, stack: list[_Input], current: _Input, line_no: int) -> None:
+    """Puts the files an include names on the input stack, first match on top."""
+    files = glob_include(relative_to(statement.value, current.path))
+    if not files:
+        if statement.key == "!include_try":
+            return
+        raise ConfigError("No matches", current.path, line_no)
+    for name in files:
+        if any(entry.path == name for entry in stack):
+            raise ConfigError(f"Recursive include file: {name}", current.path, line_no)
+    for name in reversed(files):
+        try:
+            lines = _read_lines(name)
+        except OSError as e:
             if statement.key == "!include_try":
                 continue
-            raise ConfigError("No matches", current.path, line_no)
-        for name in files:
-            if any(entry.path == name for entry in stack):
-                raise ConfigError(f"Recursive include file: {name}", current.path, line_no)
-        # Pushed in reverse so the first match is read first.
-        for name in reversed(files):
-            try:
-                lines = _read_lines(name)
-            except OSError as e:
-                if statement.key == "!include_try":
-                    continue
-                raise ConfigError(
-                    f"Couldn't open include file {name}: {os.strerror(e.errno or errno.EIO)}",
-                    current.path,
-                    line_no,
-                ) from None
-            stack.append(_Input(name, lines))
+            message = f"Couldn't open include file {name}: {os.strerror(e.errno or errno.EIO)}"
+            raise ConfigError(message, current.path, line_no) from None
+        stack.append(_Input(name, lines))
 
 
 def _logical_line(raw: str, pending: list[str], path: str, line_no: int, warn: Warn) -> Statement | None:
