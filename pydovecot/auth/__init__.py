@@ -1,0 +1,1 @@
+"""Authentication: passdb/userdb drivers, password schemes, SASL mechanisms, the auth service."""
