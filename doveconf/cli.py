@@ -149,6 +149,8 @@ def _run(args: list[str], out) -> int:  # type: ignore[no-untyped-def]
     from pydovecot.config.merge import ConflictError
 
     try:
+        if not names and not simple:
+            _check_wrong_config(tree, config_path, warn)
         return _output(tree, names, scope, wanted, simple, hide_key, hide_passwords, modules, out)
     except ConflictError as e:
         out.flush()
@@ -182,6 +184,18 @@ def _output(tree, names, scope, wanted, simple, hide_key, hide_passwords, module
             sys.stderr.write(f"doveconf: Error: {error}\n")
         raise Fatal(f"Error in configuration file {tree.path}: {tree.errors[0]}")
     return 0
+
+
+def _check_wrong_config(tree, config_path: str, warn) -> None:  # type: ignore[no-untyped-def]
+    """Like doveconf: warn when the running Dovecot was started with another config file
+    (the master leaves a dovecot.conf symlink in base_dir)."""
+    link = os.path.join(str(tree.global_scope.root.get("base_dir")), "dovecot.conf")
+    try:
+        previous = os.readlink(link)
+    except OSError:
+        return
+    if previous != config_path:
+        warn(f"Dovecot was last started using {previous}, but this config is {config_path}")
 
 
 def _load(path: str, defaults_only: bool, expand: bool, warn, error):  # type: ignore[no-untyped-def]

@@ -21,8 +21,6 @@ from pydovecot.config.values import ValueError_, format_value, parse
 from pydovecot.settings.model import DefaultInstance, Kind, SectionType, Setting
 
 FILTER_KEYS = ("protocol", "local", "remote", "local_name")
-# Sections that belong to the auth process: refused inside local/remote, like its settings.
-AUTH_SECTIONS = frozenset(("passdb", "userdb"))
 
 
 def is_unique(stype: SectionType) -> bool:
@@ -119,9 +117,7 @@ class Builder:
         self.stack: list[_Frame] = [_Frame(None, False, root_scope, root_scope.root, None, path, 0, "")]
         self.section_counter = 0
         self.seen_in_sections: dict[str, str] = {}
-        from pydovecot.settings.auth_root import AUTH_SETTINGS
-
-        self.auth_root = AUTH_SETTINGS
+        self.auth_root = self.registry.AUTH_KEYS_REFUSED_IN_NET_FILTERS
 
     # -- statements ---------------------------------------------------------------
 
@@ -322,7 +318,7 @@ class Builder:
         if setting.kind is not Kind.LIST:
             parse(setting, section_key)
             return
-        if setting.name in AUTH_SECTIONS and self._in_local_remote():
+        if setting.name in self.auth_root and self._in_local_remote():
             raise ValueError_(f"Auth settings not supported inside local/remote blocks: {st.key}")
         stype: SectionType = self.registry.SECTION_TYPES[setting.section]
         lst = node.lists.setdefault(setting.name, SectionList(unique=is_unique(stype)))

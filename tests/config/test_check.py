@@ -59,3 +59,15 @@ def test_missing_brace_is_reported_after_the_rest(tmp_path: Path) -> None:
         "dovecot.conf:1: Invalid boolean value: x (use yes or no)",
         "dovecot.conf: Missing '}' (section started at dovecot.conf:2)",
     ]
+
+
+def test_warns_when_dovecot_was_started_with_another_config(tmp_path: Path) -> None:
+    base = tmp_path / "run"
+    base.mkdir()
+    (base / "dovecot.conf").symlink_to("/elsewhere/dovecot.conf")
+    (tmp_path / "dovecot.conf").write_text(f"base_dir = {base}\n")
+    result = subprocess.run([sys.executable, "-m", "doveconf", "-c", "dovecot.conf", "-n"], cwd=tmp_path,
+                            capture_output=True, text=True, timeout=60)
+    assert result.stderr == (
+        "doveconf: Warning: Dovecot was last started using /elsewhere/dovecot.conf, "
+        "but this config is dovecot.conf\n")

@@ -18,7 +18,7 @@ SAMPLE = ["plain-ok", "plain-extra-nul", "login-nul-in-password", "cram-md5-long
 
 @pytest.mark.oracle
 def test_sample_scenarios_live_against_real_dovecot(real_dovecot: Path) -> None:
-    from record_goldens import RealDovecot
+    from mech_record_goldens import RealDovecot
 
     goldens = {t["name"]: t for t in json.loads((GOLDENS / "transcripts.json").read_text())}
     by_name = {sc.name: sc for sc in SCENARIOS}

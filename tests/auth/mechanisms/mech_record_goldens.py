@@ -1,6 +1,6 @@
 """Record SASL goldens from the real Dovecot 2.3.19 (run by hand; tests only read the output).
 
-    python tests/auth/mechanisms/record_goldens.py
+    python tests/auth/mechanisms/mech_record_goldens.py
 
 It starts a throw-away Dovecot under a temporary base_dir (no inet listeners, auth_debug on, log
 to a file), speaks the auth client protocol on <base_dir>/auth-client, runs every scenario of
