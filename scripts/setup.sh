@@ -9,7 +9,10 @@ PY=${PYTHON:-python3}
 if [ ! -x .venv/bin/python ]; then
     "$PY" -m venv .venv
 fi
-.venv/bin/python -m pip install -q --disable-pip-version-check -e '.[test]'
+.venv/bin/python -m pip install -q --disable-pip-version-check -e '.[test]' --config-settings editable_mode=compat
+# Byte-compile now: doveconf is a short-lived command and compiling on every start would
+# dominate its run time.
+env -u PYTHONDONTWRITEBYTECODE .venv/bin/python -m compileall -q pydovecot doveconf doveadm >/dev/null || true
 
 if [ "$(id -u)" = 0 ]; then
     if [ ! -x /usr/bin/doveconf ]; then

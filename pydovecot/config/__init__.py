@@ -7,7 +7,7 @@ Imports stay lazy so that a short-lived ``doveconf`` starts quickly.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+TYPE_CHECKING = False  # not typing's: this package is imported on every doveconf start
 
 if TYPE_CHECKING:
     from pydovecot.config.tree import SettingsTree
@@ -16,11 +16,12 @@ DEFAULT_CONFIG_PATH = "/etc/dovecot/dovecot.conf"
 
 
 def load(path: str = DEFAULT_CONFIG_PATH, *, expand_values: bool = False,
-         warn=None, error=None) -> SettingsTree:  # type: ignore[no-untyped-def]
+         warn=None, error=None, deps=None) -> SettingsTree:  # type: ignore[no-untyped-def]
     """Parse the tree rooted at ``path``.  Raises ``ConfigError`` on the first error.
 
     ``warn`` and ``error`` receive messages Dovecot logs without stopping (obsolete
-    settings, ambiguous comments...)."""
+    settings, ambiguous comments...).  ``deps``, a list, collects the files read (for
+    caches of derived answers)."""
     from pydovecot.config.build import build
 
-    return build(path, expand_values=expand_values, warn=warn, error=error)
+    return build(path, expand_values=expand_values, warn=warn, error=error, deps=deps)

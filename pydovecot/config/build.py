@@ -9,9 +9,7 @@ stops the parse with the file and line it came from.
 
 from __future__ import annotations
 
-import ipaddress
 import os
-import socket
 from dataclasses import dataclass
 
 from pydovecot.config import parser as p
@@ -87,6 +85,9 @@ def new_root(registry) -> Node:  # type: ignore[no-untyped-def]
 
 def parse_net(text: str) -> Net:
     """An IP with optional /bits, or a host name resolved as Dovecot does."""
+    import ipaddress  # only configs with local/remote filters pay for these imports
+    import socket
+
     address, _, bits_text = text.partition("/")
     try:
         ip = ipaddress.ip_address(address)
@@ -381,11 +382,11 @@ class Builder:
 
 
 def build(path: str, *, expand_values: bool = False, warn: p.Warn | None = None,
-          error: p.Warn | None = None) -> SettingsTree:
+          error: p.Warn | None = None, deps: list[list[object]] | None = None) -> SettingsTree:
     warnings = warn if warn is not None else (lambda message: None)
     errors = error if error is not None else (lambda message: None)
     builder = Builder(path, expand_values=expand_values, warn=warnings, error=errors)
-    for statement in p.read_statements(path, warnings):
+    for statement in p.read_statements(path, warnings, deps=deps):
         builder.apply(statement)
     return builder.finish()
 

@@ -8,7 +8,6 @@ builder offers every statement here first.
 
 from __future__ import annotations
 
-import ipaddress
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -66,6 +65,8 @@ def min_protocol(ssl_protocols: str) -> str:
 
 
 def _is_ip(text: str) -> bool:
+    import ipaddress
+
     try:
         ipaddress.ip_address(text.strip("[]"))
     except ValueError:

@@ -10,12 +10,12 @@ relative to the including file, in sorted order, loops refused) and yielding one
 from __future__ import annotations
 
 import errno
-import glob
 import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from pydovecot.config.errors import ConfigError
+from pydovecot.config.files import glob_include, include_stamp, relative_to, stamp
 
 # Statement kinds.
 ASSIGN = "assign"  # key = value (value already unquoted)
@@ -138,59 +138,6 @@ def _read_lines(path: str) -> list[str]:
     return lines
 
 
-def _expand_braces(pattern: str) -> list[str]:
-    """GLOB_BRACE: ``a{b,c}d`` -> ``abd``, ``acd`` (nested braces supported)."""
-    start = pattern.find("{")
-    if start < 0:
-        return [pattern]
-    depth = 0
-    for end in range(start, len(pattern)):
-        if pattern[end] == "{":
-            depth += 1
-        elif pattern[end] == "}":
-            depth -= 1
-            if depth == 0:
-                break
-    else:
-        return [pattern]
-    inner = pattern[start + 1 : end]
-    parts, depth, last = [], 0, 0
-    for i, ch in enumerate(inner):
-        if ch == "{":
-            depth += 1
-        elif ch == "}":
-            depth -= 1
-        elif ch == "," and depth == 0:
-            parts.append(inner[last:i])
-            last = i + 1
-    parts.append(inner[last:])
-    head, tail = pattern[:start], pattern[end + 1 :]
-    out: list[str] = []
-    for part in parts:
-        out.extend(_expand_braces(head + part + tail))
-    return out
-
-
-def glob_include(pattern: str) -> list[str]:
-    """The files an include pattern names, sorted as glob(3) in the C locale sorts them."""
-    matches: list[str] = []
-    for variant in _expand_braces(pattern):
-        if glob.has_magic(variant):
-            matches.extend(glob.glob(variant))
-        elif os.path.lexists(variant):
-            matches.append(variant)
-    return sorted(set(matches), key=lambda p: p.encode("utf-8", "surrogateescape"))
-
-
-def relative_to(path: str, including: str) -> str:
-    if path.startswith("/"):
-        return path
-    slash = including.rfind("/")
-    if slash < 0:
-        return path
-    return including[: slash + 1] + path
-
-
 class _Input:
     __slots__ = ("path", "lines", "index")
 
@@ -200,11 +147,15 @@ class _Input:
         self.index = 0
 
 
-def read_statements(path: str, warn: Warn, *, keep_going: bool = False) -> Iterator[Statement]:
+def read_statements(path: str, warn: Warn, *, keep_going: bool = False,
+                    deps: list[list[object]] | None = None) -> Iterator[Statement]:
     """Every statement of the tree rooted at ``path``, includes followed in place.
 
     An error stops the walk with ConfigError, as in Dovecot; with ``keep_going`` it is
-    yielded as an ERROR statement instead and reading goes on (doveconf --check)."""
+    yielded as an ERROR statement instead and reading goes on (doveconf --check).
+    ``deps`` collects every file read and every include glob's matches, for caches."""
+    if deps is not None:
+        deps.append(["file", path, stamp(path)])
     try:
         root_lines = _read_lines(path)
     except OSError as e:
@@ -226,16 +177,21 @@ def read_statements(path: str, warn: Warn, *, keep_going: bool = False) -> Itera
             if statement.kind != INCLUDE:
                 yield statement
                 continue
-            _push_includes(statement, stack, current, line_no)
+            _push_includes(statement, stack, current, line_no, deps)
         except ConfigError as e:
             if not keep_going:
                 raise
             yield Statement(ERROR, "", e.message, current.path, line_no)
 
 
-def _push_includes(statement: Statement, stack: list[_Input], current: _Input, line_no: int) -> None:
+def _push_includes(statement: Statement, stack: list[_Input], current: _Input, line_no: int,
+                   deps: list[list[object]] | None) -> None:
     """Puts the files an include names on the input stack, first match on top."""
-    files = glob_include(relative_to(statement.value, current.path))
+    pattern = relative_to(statement.value, current.path)
+    files = glob_include(pattern)
+    if deps is not None:
+        deps.append(["glob", pattern, files, include_stamp(pattern)])
+        deps.extend(["file", name, stamp(name)] for name in files)
     if not files:
         if statement.key == "!include_try":
             return

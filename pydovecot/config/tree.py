@@ -9,13 +9,16 @@ scopes that match a connection the way Dovecot does, and ``get()`` reads a value
 
 from __future__ import annotations
 
-import ipaddress
 from dataclasses import dataclass, field
 from functools import cache
 
 from pydovecot.settings.model import Kind, SectionType, Setting
 
-IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    import ipaddress
+
+    IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,6 +36,8 @@ class Net:
         address = other.address if isinstance(other, Net) else other
         if address.version != self.address.version:
             return False
+        import ipaddress
+
         network = ipaddress.ip_network(f"{self.address}/{self.bits}", strict=False)
         return address in network
 
@@ -238,5 +243,7 @@ def _name_matches(pattern: str, name: str | None) -> bool:
 def _host_net(address: str | None) -> Net | None:
     if address is None:
         return None
+    import ipaddress
+
     ip = ipaddress.ip_address(address)
     return Net(ip, ip.max_prefixlen)
