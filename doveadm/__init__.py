@@ -1,0 +1,1 @@
+"""doveadm: Dovecot's administration tool, over pydovecot's library."""

@@ -1,0 +1,29 @@
+"""The command table: every doveadm command, collected from one module per group.
+
+To add commands: write ``doveadm/commands/<group>.py`` declaring ``Command`` objects
+(see doveadm/cmd.py) and a ``COMMANDS`` tuple, then add the module to ``_GROUPS`` below.
+"""
+
+from __future__ import annotations
+
+from ..cmd import Command
+from . import help as help_group
+from . import pw
+
+_GROUPS = (help_group, pw)
+
+COMMANDS: tuple[Command, ...] = tuple(cmd for group in _GROUPS for cmd in group.COMMANDS)
+
+
+def find(args: list[str]) -> tuple[Command, list[str]] | None:
+    """The command named by the leading words of ``args`` and the arguments after them."""
+    best: Command | None = None
+    for command in COMMANDS:
+        count = len(command.words)
+        if tuple(args[:count]) == command.words and (best is None or count > len(best.words)):
+            best = command
+    return (best, args[len(best.words):]) if best is not None else None
+
+
+def has_subcommands(name: str) -> bool:
+    return any(len(cmd.words) > 1 and cmd.words[0] == name for cmd in COMMANDS)
