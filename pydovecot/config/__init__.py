@@ -25,3 +25,20 @@ def load(path: str = DEFAULT_CONFIG_PATH, *, expand_values: bool = False,
     from pydovecot.config.build import build
 
     return build(path, expand_values=expand_values, warn=warn, error=error, deps=deps)
+
+
+def load_for_doveadm(path: str, overrides: list[tuple[str, str]]) -> SettingsTree:
+    """The tree doveadm works with: ``load(path)`` with its ``-o key=value`` overrides
+    applied on top of the global settings (``-o mail_location=...``,
+    ``-o plugin/quota=...``).  An invalid override raises ConfigError."""
+    from pydovecot.config.build import set_path
+    from pydovecot.config.errors import ConfigError
+    from pydovecot.config.values import ValueError_
+
+    tree = load(path)
+    for key, value in overrides:
+        try:
+            set_path(tree.global_scope.root, key, value)
+        except ValueError_ as e:
+            raise ConfigError(f"Invalid -o parameter {key}={value}: {e}") from None
+    return tree

@@ -146,29 +146,7 @@ class Builder:
     def apply_path(self, path: str, value: str, *, ignore_errors: bool = False) -> None:
         """Sets a setting by Dovecot's key path (``service/imap-login/chroot``) on the
         global scope, as the obsolete-setting translations do."""
-        from pydovecot.config.dump import section_unescape
-
-        node = self.scopes[0].root
-        parts = path.split("/")
-        while len(parts) > 1:
-            setting = find_setting(node.stype, parts[0])
-            if setting is not None and setting.kind is Kind.STRLIST:
-                node.strlists.setdefault(setting.name, {})["/".join(parts[1:])] = value
-                return
-            lst = node.lists.get(setting.name) if setting is not None and setting.kind is Kind.LIST else None
-            child = lst.keys.get(section_unescape(parts[1])) if lst is not None else None
-            if child is None:
-                if ignore_errors:
-                    return
-                raise ValueError_(f"Unknown setting: {parts[-1]}")
-            node, parts = child, parts[2:]
-        setting = find_setting(node.stype, parts[0])
-        if setting is None or setting.kind in (Kind.LIST, Kind.STRLIST):
-            if ignore_errors:
-                return
-            raise ValueError_(f"Unknown setting: {parts[0]}")
-        node.values[setting.name] = parse(setting, value)
-        node.changed.add(setting.name)
+        set_path(self.scopes[0].root, path, value, ignore_errors=ignore_errors)
 
     def add_listener(self, service: str, path: str) -> None:
         """Adds ``unix_listener PATH`` to a service of the global scope."""
@@ -379,6 +357,33 @@ class Builder:
         top.scope = scope
         if not frame.prefix:
             top.node = scope.root
+
+
+def set_path(node: Node, path: str, value: str, *, ignore_errors: bool = False) -> None:
+    """Sets a setting below ``node`` by Dovecot's key path: ``name``, ``plugin/quota`` or
+    ``service/imap-login/inet_listener/imap/port``.  Raises ValueError_ with Dovecot's text."""
+    from pydovecot.config.dump import section_unescape
+
+    parts = path.split("/")
+    while len(parts) > 1:
+        setting = find_setting(node.stype, parts[0])
+        if setting is not None and setting.kind is Kind.STRLIST:
+            node.strlists.setdefault(setting.name, {})["/".join(parts[1:])] = value
+            return
+        lst = node.lists.get(setting.name) if setting is not None and setting.kind is Kind.LIST else None
+        child = lst.keys.get(section_unescape(parts[1])) if lst is not None else None
+        if child is None:
+            if ignore_errors:
+                return
+            raise ValueError_(f"Unknown setting: {parts[-1]}")
+        node, parts = child, parts[2:]
+    setting = find_setting(node.stype, parts[0])
+    if setting is None or setting.kind in (Kind.LIST, Kind.STRLIST):
+        if ignore_errors:
+            return
+        raise ValueError_(f"Unknown setting: {parts[0]}")
+    node.values[setting.name] = parse(setting, value)
+    node.changed.add(setting.name)
 
 
 def build(path: str, *, expand_values: bool = False, warn: p.Warn | None = None,

@@ -110,3 +110,18 @@ def test_errors_name_file_and_line(tmp_path: Path) -> None:
         load(str(conf))
     assert (excinfo.value.path, excinfo.value.line) == (str(conf), 3)
     assert "is missing units" in str(excinfo.value)
+
+
+def test_doveadm_overrides_apply_on_top(tmp_path: Path) -> None:
+    from pydovecot.config import load_for_doveadm
+
+    conf = tmp_path / "dovecot.conf"
+    conf.write_text("mail_location = maildir:~/Maildir\n")
+    tree = load_for_doveadm(str(conf), [("mail_location", "mdbox:~/mdbox"), ("plugin/quota", "count:User quota"),
+                                        ("service/imap/process_limit", "7")])
+    node = tree.lookup()
+    assert node.get("mail_location") == "mdbox:~/mdbox"
+    assert node.get("plugin") == {"quota": "count:User quota"}
+    assert [s.get("process_limit") for s in node.get("service") if s.name == "imap"] == [7]
+    with pytest.raises(ConfigError, match="Invalid -o parameter auth_verbose=maybe"):
+        load_for_doveadm(str(conf), [("auth_verbose", "maybe")])
