@@ -7,6 +7,7 @@ Hashing runs off the event loop (``schemes.verify_async``).
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from typing import TYPE_CHECKING
 
 from pydovecot.auth.fields import PASSWORD_MISMATCH_MESSAGE
@@ -83,15 +84,16 @@ async def credentials_for(request: AuthRequest, stored: str | None, wanted_schem
     return PassdbResult.OK, creds.raw
 
 
-class StoredPasswordPassdb:
+class StoredPasswordPassdb(ABC):
     """What every passdb that looks a stored password up does with it: drivers provide
     ``_lookup`` (which sets the request's password and fields) and ``default_pass_scheme``;
     verifying a plaintext password and exporting credentials are the same for all."""
 
     default_pass_scheme: str
 
+    @abstractmethod
     async def _lookup(self, request: AuthRequest) -> PassdbResult:
-        raise NotImplementedError
+        """Finds the user and sets the stored password and fields on ``request``."""
 
     async def verify_plain(self, request: AuthRequest, password: bytes) -> PassdbResult:
         result = await self._lookup(request)
