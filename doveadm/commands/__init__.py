@@ -7,10 +7,10 @@ To add commands: write ``doveadm/commands/<group>.py`` declaring ``Command`` obj
 from __future__ import annotations
 
 from ..cmd import Command
+from . import auth, pw, user
 from . import help as help_group
-from . import pw
 
-_GROUPS = (help_group, pw)
+_GROUPS = (help_group, pw, auth, user)
 
 COMMANDS: tuple[Command, ...] = tuple(cmd for group in _GROUPS for cmd in group.COMMANDS)
 
