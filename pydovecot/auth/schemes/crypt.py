@@ -119,9 +119,14 @@ _DES_HASH = re.compile(rb"[./0-9A-Za-z]{13}")
 def system_crypt_matches(plaintext: bytes, stored: bytes) -> bool:
     """crypt(plaintext, stored) == stored, as with libxcrypt.
 
-    passlib covers the usual formats portably; what it rejects (or does not know) goes to
-    the C library, and without one such a hash cannot match.
+    The C library comes first: it is what Dovecot uses, and for SHA-2 crypts it is about
+    3.5x faster than passlib's pure-Python code (the crypt module releases the GIL, so the
+    hashing pool runs in parallel).  passlib covers the usual formats where there is no C
+    crypt (Python 3.13+); without either, other formats cannot match.
     """
+    crypted = libc_crypt(plaintext, stored)
+    if crypted is not None:
+        return hmac.compare_digest(crypted, stored)
     handler = next((h for prefix, h in _PASSLIB_BY_PREFIX if stored.startswith(prefix)), None)
     if handler is None and _DES_HASH.fullmatch(stored):
         handler = des_crypt
@@ -130,8 +135,7 @@ def system_crypt_matches(plaintext: bytes, stored: bytes) -> bool:
             return bool(handler.verify(plaintext, stored))
         except ValueError:
             pass  # e.g. "rounds=999": glibc clamps it, passlib refuses it
-    crypted = libc_crypt(plaintext, stored)
-    return crypted is not None and hmac.compare_digest(crypted, stored)
+    return False
 
 
 def verify_crypt(plaintext: bytes, raw: bytes, params: GenerateParams) -> bool:
