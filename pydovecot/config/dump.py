@@ -145,35 +145,40 @@ def _needs_quotes(value: str) -> bool:
 
 
 def _hide_secrets(key: str, value: str) -> str | None:
-    """The value with secrets masked, or None when nothing needed hiding."""
-    if value and (key.startswith("ssl_key") or key.startswith("ssl_dh")):
+    """The value with secrets masked (doveconf 2.3.19's rules), or None when nothing is.
+
+    A whole value is hidden when its key ends in ``_password``, ``_key`` or ``_nonce`` or
+    starts with ``ssl_dh``; inside other values, what follows ``WORD=`` is hidden where
+    WORD starts, at a word boundary, with ``key``, ``secret`` or ``pass`` (``password=``,
+    ``api_key=``; not ``nopassword=``)."""
+    if value and (key.endswith(("_password", "_key", "_nonce")) or key.startswith("ssl_dh")):
         return HIDDEN
     quote = _needs_quotes(value)
     out: list[str] = []
     found = False
     pos = start = 0
     while True:
-        # Like doveconf: the first secret word (in list order) found anywhere after pos.
-        index = next((i for i in (value.find(w, pos) for w in SECRET_WORDS) if i >= 0), -1)
-        if index < 0:
+        hits = [i for i in (value.find(word, pos) for word in SECRET_WORDS) if i >= 0]
+        if not hits:
             break
+        index = min(hits)
         found = True
-        if index == 0 or not value[index - 1].isalnum():
-            end = index
-            while end < len(value) and value[end] != "=" and not value[end].isspace():
+        if index > 0 and value[index - 1].isalnum():
+            pos = index + 1  # inside a longer word ("nopassword"): not a secret
+            continue
+        end = index
+        while end < len(value) and value[end] != "=" and not value[end].isspace():
+            end += 1
+        while end < len(value) and value[end].isspace():
+            end += 1
+        chunk = value[start:end]
+        out.append(_escape(chunk) if quote else chunk)
+        if end < len(value) and value[end] == "=":
+            out.append("=#hidden_use-P_to_show#")
+            end += 1
+            while end < len(value) and not value[end].isspace() and value[end] not in ";:":
                 end += 1
-            while end < len(value) and value[end].isspace():
-                end += 1
-            chunk = value[start:end]
-            out.append(_escape(chunk) if quote else chunk)
-            if end < len(value) and value[end] == "=":
-                out.append("=#hidden_use-P_to_show#")
-                end += 1
-                while end < len(value) and not value[end].isspace() and value[end] not in ";:":
-                    end += 1
-            start = pos = end
-        else:
-            pos = index + 1
+        start = pos = end
     if not found:
         return None
     rest = value[start:]
