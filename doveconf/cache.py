@@ -95,9 +95,12 @@ def store(key: str, deps: list[list[object]], events: list[list[object]]) -> Non
         return
     directory = cache_dir()
     try:
-        os.makedirs(directory, exist_ok=True)
+        # Answers can hold secrets (-P output, values of files only root may read): the
+        # cache is private to the user who asked, whatever the umask.
+        os.makedirs(directory, mode=0o700, exist_ok=True)
         tmp = os.path.join(directory, f".{os.getpid()}.tmp")
-        with open(tmp, "wb") as f:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "wb") as f:
             f.write(marshal.dumps({"key": key, "deps": deps, "events": events}))
         os.replace(tmp, os.path.join(directory, _file_name(key)))
     except OSError:

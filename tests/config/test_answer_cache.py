@@ -67,3 +67,11 @@ def test_expanded_values_are_never_cached(run) -> None:  # type: ignore[no-untyp
     (run.tree / "dovecot.conf").write_text("mail_location = maildir:~/A\n")
     run("-x", "-n")
     assert not run.cache.exists() or not any(run.cache.iterdir())
+
+
+def test_cached_answers_are_private(run) -> None:  # type: ignore[no-untyped-def]
+    (run.tree / "dovecot.conf").write_text("imapc_password = s3cret\n")
+    run("-P", "-n")
+    (answer,) = run.cache.iterdir()
+    assert answer.stat().st_mode & 0o077 == 0
+    assert run.cache.stat().st_mode & 0o077 == 0
