@@ -22,6 +22,15 @@ if [ "$(id -u)" = 0 ]; then
         apt-get install -y -qq dovecot-core dovecot-imapd dovecot-pop3d dovecot-lmtpd \
             dovecot-mysql dovecot-sqlite dovecot-lucene >/dev/null
     fi
+    # The seed's virtual users live under one system account, vmail (uid/gid 10000), as the
+    # tutorial creates it; its static userdb and sockets name that account.
+    if ! getent group vmail >/dev/null; then
+        groupadd -g 10000 vmail 2>/dev/null || groupadd vmail
+    fi
+    if ! getent passwd vmail >/dev/null; then
+        useradd -u 10000 -g vmail -d /srv/vmail -M -s /usr/sbin/nologin vmail 2>/dev/null \
+            || useradd -g vmail -d /srv/vmail -M -s /usr/sbin/nologin vmail
+    fi
     # The seed is a CentOS tree: its mail_plugin_dir and certificate paths.
     if [ -d /usr/lib/dovecot/modules ] && [ ! -e /usr/lib64/dovecot ]; then
         ln -s /usr/lib/dovecot/modules /usr/lib64/dovecot
