@@ -1,0 +1,196 @@
+"""Saving a message into a maildir the way Dovecot 2.3 does.
+
+Steps, each leaving the mailbox consistent if the process dies right after it:
+
+1. write ``tmp/<base>`` (``O_EXCL``) and, unless ``mail_fsync = never``, ``fsync`` it:
+   nothing in ``tmp/`` is visible mail (Dovecot deletes stale ``tmp/`` files later);
+2. take ``dovecot-uidlist.lock`` (so nobody numbers mail between our move and our
+   UID assignment, and the UID we hand back is the one every reader sees);
+3. add new keywords to ``dovecot-keywords`` (only under that lock);
+4. ``rename()`` into ``new/<base>,S=<size>,W=<vsize>`` (no flags) or
+   ``cur/<base>,S=..,W=..:2,<flags>``: atomic, so the message is either absent or
+   complete; then ``fsync`` the directory;
+5. sync, which appends the file's UID to ``dovecot-uidlist``. A crash between 4 and 5
+   leaves a complete message without a UID: the next sync gives it one.
+
+``S`` is the size of the bytes as stored; ``W`` the size with every bare LF counted as
+CRLF (the size IMAP reports).
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from . import dotlock
+from .filename import add_size_fields, generate_base, set_flags
+from .fsync import FsyncMode
+from .keywords import Keywords, read_keywords, write_keywords
+from .sync import CUR_DIR, NEW_DIR, TMP_DIR, ensure_maildir, sync_locked
+from .uidlist import lock_uidlist
+
+_UNIQUE_RETRIES = 100
+
+
+class SaveError(RuntimeError):
+    """The message could not be saved (it is not visible in the mailbox)."""
+
+
+@dataclass(frozen=True)
+class SavedMessage:
+    uid: int
+    filename: str
+    """Final name inside :attr:`subdir`."""
+    subdir: str
+
+
+def virtual_size(data: bytes) -> int:
+    """The size with CRLF line endings: bare LFs count two bytes."""
+    return len(data) + data.count(b"\n") - data.count(b"\r\n")
+
+
+def save_message(
+    path: str,
+    data: bytes,
+    *,
+    flags: Iterable[str] = (),
+    keywords: Iterable[str] = (),
+    internaldate: float | None = None,
+    fsync: FsyncMode = FsyncMode.OPTIMIZED,
+    control_dir: str | None = None,
+    uidvalidity_dir: str | None = None,
+    hostname: str | None = None,
+    mode: int = 0o600,
+    mail_max_lock_timeout: int = 0,
+) -> tuple[int, str]:
+    """Save ``data`` and return ``(uid, final file name)``. See the module docstring."""
+    saved = save_message_full(
+        path,
+        data,
+        flags=flags,
+        keywords=keywords,
+        internaldate=internaldate,
+        fsync=fsync,
+        control_dir=control_dir,
+        uidvalidity_dir=uidvalidity_dir,
+        hostname=hostname,
+        mode=mode,
+        mail_max_lock_timeout=mail_max_lock_timeout,
+    )
+    return saved.uid, saved.filename
+
+
+def save_message_full(
+    path: str,
+    data: bytes,
+    *,
+    flags: Iterable[str] = (),
+    keywords: Iterable[str] = (),
+    internaldate: float | None = None,
+    fsync: FsyncMode = FsyncMode.OPTIMIZED,
+    control_dir: str | None = None,
+    uidvalidity_dir: str | None = None,
+    hostname: str | None = None,
+    mode: int = 0o600,
+    mail_max_lock_timeout: int = 0,
+) -> SavedMessage:
+    control = control_dir or path
+    flags = list(flags)
+    keywords = list(dict.fromkeys(keywords))
+    ensure_maildir(path)
+    host = hostname if hostname is not None else dotlock.system_hostname()
+    base, tmp_path = _write_tmp(path, data, host, mode, fsync, internaldate)
+    try:
+        with lock_uidlist(control, mail_max_lock_timeout=mail_max_lock_timeout) as lock:
+            final = add_size_fields(base, len(data), virtual_size(data))
+            if flags or keywords:
+                indexes = keyword_indexes_for(control, keywords, mode)
+                final = set_flags(final, flags, indexes)
+                subdir = CUR_DIR
+            else:
+                subdir = NEW_DIR
+            dest_dir = os.path.join(path, subdir)
+            os.rename(tmp_path, os.path.join(dest_dir, final))
+            tmp_path = None
+            if fsync is not FsyncMode.NEVER:
+                _fsync_dir(dest_dir)
+            # move_new=False: the UID is what we came for; leave new/ mail where it is.
+            result = sync_locked(
+                path, lock, control_dir=control, uidvalidity_dir=uidvalidity_dir, move_new=False, fsync=fsync
+            )
+    finally:
+        if tmp_path is not None:
+            _unlink_quietly(tmp_path)
+    for msg in result.messages:
+        if msg.filename == final:
+            return SavedMessage(uid=msg.uid, filename=final, subdir=subdir)
+    raise SaveError(f"saved {final} but it vanished before it got a UID")
+
+
+def _write_tmp(
+    path: str, data: bytes, host: str, mode: int, fsync: FsyncMode, internaldate: float | None
+) -> tuple[str, str]:
+    tmp_dir = os.path.join(path, TMP_DIR)
+    now_ns = time.time_ns()
+    secs, usecs = divmod(now_ns // 1000, 1_000_000)
+    for _ in range(_UNIQUE_RETRIES):
+        base = generate_base(secs, usecs, os.getpid(), host)
+        tmp_path = os.path.join(tmp_dir, base)
+        try:
+            fd = os.open(tmp_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
+        except FileExistsError:
+            # Same microsecond in this process: the name must differ, so step the usecs.
+            secs, usecs = divmod(secs * 1_000_000 + usecs + 1, 1_000_000)
+            continue
+        break
+    else:
+        raise SaveError(f"could not find a unique file name in {tmp_dir}")
+    try:
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view) :]
+        if fsync is not FsyncMode.NEVER:
+            os.fsync(fd)
+    except BaseException:
+        os.close(fd)
+        _unlink_quietly(tmp_path)
+        raise
+    os.close(fd)
+    if internaldate is not None:
+        # The file's mtime is the message's INTERNALDATE.
+        os.utime(tmp_path, (internaldate, internaldate))
+    return base, tmp_path
+
+
+def keyword_indexes_for(control: str, keywords: list[str], mode: int = 0o600) -> list[int]:
+    """Keyword indexes (letters) for ``keywords``, adding new names to ``dovecot-keywords``.
+
+    The caller holds ``dovecot-uidlist.lock``. Beyond 26 keywords a name gets no letter.
+    """
+    table: Keywords = read_keywords(control)
+    original = table
+    indexes = []
+    for name in keywords:
+        table, index = table.with_keyword(name)
+        if index is not None:
+            indexes.append(index)
+    if table != original:
+        write_keywords(control, table, mode=mode)
+    return indexes
+
+
+def _fsync_dir(directory: str) -> None:
+    fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _unlink_quietly(path: str) -> None:
+    try:
+        os.unlink(path)
+    except FileNotFoundError:
+        pass

@@ -1,0 +1,219 @@
+"""Maildir sync: make ``dovecot-uidlist`` agree with the files in ``new/`` and ``cur/``.
+
+What one sync does, under ``dovecot-uidlist.lock`` (as Dovecot's maildir sync does):
+
+- mail delivered to ``new/`` is moved to ``cur/`` with ``:2,`` appended, so later flag
+  changes are plain renames inside ``cur/``;
+- files the uidlist does not know get the next UIDs, in Dovecot's order (by the name's
+  leading seconds, then its ``M`` microseconds, then the base name), appended to the file;
+- existing UIDs are kept; records whose file vanished (expunged by another process) are
+  dropped by rewriting the file, with ``N`` kept so no UID is ever handed out twice;
+- a missing uidlist, or one Dovecot would call broken, is created afresh with a new
+  UIDVALIDITY from ``dovecot-uidvalidity`` and a random mailbox GUID.
+
+File I/O here is synchronous; async callers run it in a thread.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from dataclasses import dataclass, replace
+
+from . import dotlock
+from .filename import FLAGS_INFO_PREFIX, INFO_SEP, base_name, parse_info_flags, uid_order_key
+from .fsync import FsyncMode
+from .keywords import Keywords, read_keywords
+from .uidlist import (
+    Uidlist,
+    UidlistCorruptError,
+    UidlistRecord,
+    append_records,
+    lock_uidlist,
+    new_uidlist,
+    read_uidlist,
+    rewrite_uidlist,
+)
+from .uidvalidity import next_uidvalidity
+
+NEW_DIR = "new"
+CUR_DIR = "cur"
+TMP_DIR = "tmp"
+
+
+@dataclass(frozen=True)
+class SyncedMessage:
+    """One message as the sync left it."""
+
+    uid: int
+    filename: str
+    """The file's current name (inside :attr:`subdir`)."""
+    subdir: str
+    """``cur`` (or ``new`` when the sync was told not to move new mail)."""
+    flags: frozenset[str]
+    """IMAP system flags from the ``:2,`` part."""
+    keywords: tuple[str, ...]
+    """Keyword names from the letters, via ``dovecot-keywords`` (``unknown-<n>`` if unnamed)."""
+
+    @property
+    def base(self) -> str:
+        return base_name(self.filename)
+
+    @property
+    def relpath(self) -> str:
+        return os.path.join(self.subdir, self.filename)
+
+
+@dataclass(frozen=True)
+class SyncResult:
+    uid_validity: int
+    next_uid: int
+    """The UID the next new message will get."""
+    messages: tuple[SyncedMessage, ...]
+    """In UID order."""
+
+    def by_uid(self, uid: int) -> SyncedMessage | None:
+        for msg in self.messages:
+            if msg.uid == uid:
+                return msg
+        return None
+
+
+def ensure_maildir(path: str, mode: int = 0o700) -> None:
+    """Create ``cur/``, ``new/`` and ``tmp/`` if missing."""
+    for sub in (CUR_DIR, NEW_DIR, TMP_DIR):
+        os.makedirs(os.path.join(path, sub), mode=mode, exist_ok=True)
+
+
+def sync_mailbox(
+    path: str,
+    *,
+    control_dir: str | None = None,
+    uidvalidity_dir: str | None = None,
+    move_new: bool = True,
+    fsync: FsyncMode = FsyncMode.OPTIMIZED,
+    mail_max_lock_timeout: int = 0,
+) -> SyncResult:
+    """Sync the maildir at ``path`` (taking and releasing the uidlist lock).
+
+    ``control_dir`` holds ``dovecot-uidlist``/``dovecot-keywords`` (default: ``path``);
+    ``uidvalidity_dir`` holds the mailbox list root's ``dovecot-uidvalidity`` counter
+    (default: ``control_dir``).
+    """
+    control = control_dir or path
+    with lock_uidlist(control, mail_max_lock_timeout=mail_max_lock_timeout) as lock:
+        return sync_locked(
+            path,
+            lock,
+            control_dir=control,
+            uidvalidity_dir=uidvalidity_dir,
+            move_new=move_new,
+            fsync=fsync,
+        )
+
+
+def sync_locked(
+    path: str,
+    lock: dotlock.DotLock,
+    *,
+    control_dir: str | None = None,
+    uidvalidity_dir: str | None = None,
+    move_new: bool = True,
+    fsync: FsyncMode = FsyncMode.OPTIMIZED,
+) -> SyncResult:
+    """:func:`sync_mailbox` for a caller that already holds ``lock`` (the uidlist lock)."""
+    control = control_dir or path
+    ensure_maildir(path)
+    files = _scan(path, move_new)
+    current = _read_or_none(control)
+    if current is None:
+        current = new_uidlist(next_uidvalidity(uidvalidity_dir or control), uuid.uuid4().hex)
+        rewrite_uidlist(control, current, lock, fsync=fsync)
+    elif current.mailbox_guid is None and current.version != 1:
+        current = replace(current, mailbox_guid=uuid.uuid4().hex)
+        rewrite_uidlist(control, current, lock, fsync=fsync)
+
+    known = {rec.base for rec in current.records}
+    unknown = sorted((b for b in files if b not in known), key=lambda b: uid_order_key(files[b][1]))
+    vanished = any(rec.base not in files for rec in current.records)
+    uid = current.next_uid_effective
+    added = [UidlistRecord.for_file(uid + i, files[b][1]) for i, b in enumerate(unknown)]
+
+    if vanished or current.partial_tail:
+        # Rewrite: drop records of expunged files; keep N above every UID ever given.
+        kept = [rec for rec in current.records if rec.base in files] + added
+        current = replace(
+            current,
+            records=tuple(kept),
+            next_uid=uid + len(added),
+            partial_tail=b"",
+            version=3 if current.mailbox_guid else current.version,
+        )
+        rewrite_uidlist(control, current, lock, fsync=fsync)
+    elif added:
+        current = append_records(control, added, lock, fsync=fsync)
+
+    keywords = read_keywords(control)
+    messages = []
+    for rec in current.records:
+        entry = files.get(rec.base)
+        if entry is None:
+            continue
+        subdir, name = entry
+        messages.append(_message(rec.uid, subdir, name, keywords))
+    return SyncResult(
+        uid_validity=current.uid_validity,
+        next_uid=current.next_uid_effective,
+        messages=tuple(messages),
+    )
+
+
+def keyword_names(name: str, keywords: Keywords) -> tuple[str, ...]:
+    info = parse_info_flags(name)
+    return tuple(keywords.name_at(i) or f"unknown-{i}" for i in sorted(set(info.keyword_indexes)))
+
+
+def _message(uid: int, subdir: str, name: str, keywords: Keywords) -> SyncedMessage:
+    return SyncedMessage(
+        uid=uid,
+        filename=name,
+        subdir=subdir,
+        flags=parse_info_flags(name).system_flags,
+        keywords=keyword_names(name, keywords),
+    )
+
+
+def _read_or_none(control: str) -> Uidlist | None:
+    try:
+        return read_uidlist(control)
+    except UidlistCorruptError:
+        # Dovecot deletes a broken uidlist and numbers all mail afresh under a new UIDVALIDITY.
+        return None
+
+
+def _scan(path: str, move_new: bool) -> dict[str, tuple[str, str]]:
+    """base -> (subdir, current name). ``cur/`` wins when a base is in both."""
+    found: dict[str, tuple[str, str]] = {}
+    for name in _list(os.path.join(path, CUR_DIR)):
+        found[base_name(name)] = (CUR_DIR, name)
+    for name in _list(os.path.join(path, NEW_DIR)):
+        base = base_name(name)
+        if base in found:
+            continue
+        if not move_new:
+            found[base] = (NEW_DIR, name)
+            continue
+        target = name if INFO_SEP in name else f"{name}{INFO_SEP}{FLAGS_INFO_PREFIX}"
+        try:
+            os.rename(os.path.join(path, NEW_DIR, name), os.path.join(path, CUR_DIR, target))
+        except FileNotFoundError:
+            # Moved or expunged by another process between listdir and rename; a file it
+            # moved to cur/ has no UID yet and is picked up by the next sync.
+            continue
+        found[base] = (CUR_DIR, target)
+    return found
+
+
+def _list(directory: str) -> list[str]:
+    # Dot files (and Dovecot's own temp names) are not mail.
+    return [n for n in os.listdir(directory) if not n.startswith(".")]
