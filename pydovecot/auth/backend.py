@@ -53,6 +53,10 @@ class ChainBackend:
     def __init__(self, chain: AuthChain) -> None:
         self.chain = chain
 
+    def flush_cache(self, users: list[str]) -> int:
+        """CACHE-FLUSH on the master socket: the number of auth cache entries dropped."""
+        return self.chain.cache.flush(users or None) if self.chain.cache is not None else 0
+
     def _request(self, user: str, info: RequestInfo) -> AuthRequest:
         params = dict(info.params)
         return self.chain.new_request(

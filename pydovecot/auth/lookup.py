@@ -33,6 +33,7 @@ import fnmatch
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 
+from pydovecot.auth.cache import AuthCache
 from pydovecot.auth.fields import AuthRequest, FieldTemplate, LogCallback
 from pydovecot.auth.mechanisms.events import PassdbResult
 from pydovecot.auth.passdb.interface import Passdb, PassdbConfigError, create_passdb
@@ -59,6 +60,7 @@ class PassdbEntry:
     default_fields: FieldTemplate = FieldTemplate()
     override_fields: FieldTemplate = FieldTemplate()
     auth_verbose: str = "default"
+    args: str = ""  # the driver's args, for the auth cache key (does it use %s?)
 
     @property
     def log_name(self) -> str:
@@ -81,6 +83,7 @@ class UserdbEntry:
     default_fields: FieldTemplate = FieldTemplate()
     override_fields: FieldTemplate = FieldTemplate()
     auth_verbose: str = "default"
+    args: str = ""  # the driver's args, for the auth cache key (does it use %s?)
 
     @property
     def log_name(self) -> str:
@@ -162,6 +165,7 @@ class AuthChain:
     debug: bool = False
     master_user_separator: str = ""
     log_callback: LogCallback | None = None
+    cache: AuthCache | None = None  # auth_cache_size > 0: driver answers are cached
 
     def __post_init__(self) -> None:
         if not self.userdbs:
@@ -201,6 +205,7 @@ class AuthChain:
                 default_fields=FieldTemplate.parse(s("default_fields")),
                 override_fields=FieldTemplate.parse(s("override_fields")),
                 auth_verbose=s("auth_verbose"),
+                args=s("args"),
             )
             (masterdbs if entry.master else passdbs).append(entry)
         if passdbs and passdbs[-1].pass_:
@@ -223,9 +228,11 @@ class AuthChain:
                 default_fields=FieldTemplate.parse(s("default_fields")),
                 override_fields=FieldTemplate.parse(s("override_fields")),
                 auth_verbose=s("auth_verbose"),
+                args=s("args"),
             ))
         return cls(passdbs, masterdbs, userdbs, verbose=bool(get("auth_verbose")), debug=bool(get("auth_debug")),
-                   master_user_separator=str(get("auth_master_user_separator")), log_callback=log_callback)
+                   master_user_separator=str(get("auth_master_user_separator")), log_callback=log_callback,
+                   cache=AuthCache.from_settings(node))
 
     async def close(self) -> None:
         for pentry in self.passdbs + self.masterdbs:
@@ -280,6 +287,9 @@ class AuthChain:
             return PassdbOutcome(PassdbResult.USER_UNKNOWN, False)
 
         async def call(entry: PassdbEntry) -> tuple[PassdbResult, bytes | None]:
+            if self.cache is not None:
+                position = self._passdb_position(entry)
+                return await self.cache.verify_plain(position, entry.db, entry.args, request, password), None
             return await entry.db.verify_plain(request, password), None
 
         return await self._run_passdbs(request, call)
@@ -288,9 +298,18 @@ class AuthChain:
         """Fetch credentials in ``scheme`` ("" = as stored) through the passdbs."""
 
         async def call(entry: PassdbEntry) -> tuple[PassdbResult, bytes | None]:
+            if self.cache is not None:
+                position = self._passdb_position(entry)
+                return await self.cache.lookup_credentials(position, entry.db, entry.args, request, scheme)
             return await entry.db.lookup_credentials(request, scheme)
 
         return await self._run_passdbs(request, call)
+
+    def _passdb_position(self, entry: PassdbEntry) -> int:
+        # Master passdbs count after the normal ones, so no two sections share a cache slot.
+        if entry.master:
+            return len(self.passdbs) + self.masterdbs.index(entry)
+        return self.passdbs.index(entry)
 
     @staticmethod
     def _mech_subsystem(request: AuthRequest) -> str:
@@ -465,7 +484,10 @@ class AuthChain:
                 request.log("error", f"Failed to expand default_fields: {error}")
                 result = UserdbResult.INTERNAL_FAILURE
             else:
-                result = await entry.db.lookup(request)
+                if self.cache is not None:
+                    result = await self.cache.lookup_user(index, entry.db, entry.args, request)
+                else:
+                    result = await entry.db.lookup(request)
                 request.userdb_lookup = True
                 request.db_name = entry.log_name
             if result is UserdbResult.OK:

@@ -505,7 +505,9 @@ class MasterSession(_Session):
             log.error("Master requested auth for nonexistent client %d", event.client_pid)
             self.conn.send_fail(event.id)
         elif isinstance(event, mp.CacheFlush):
-            self.conn.send_cache_flushed(event.id, 0)  # no auth cache: nothing to flush
+            # A backend without a cache has nothing to flush.
+            flush = getattr(self.backend, "flush_cache", None)
+            self.conn.send_cache_flushed(event.id, flush(list(event.users)) if flush else 0)
         else:
             log.error("%s", event.message)
             self.abort()

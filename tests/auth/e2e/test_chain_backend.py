@@ -92,3 +92,19 @@ def test_service_settings_from_config(tmp_path: Path) -> None:
     assert rules.username_format is not None and rules.username_format("Jane@Example.ORG") == "jane"
     service = service_from_settings(load(str(conf)).lookup(service="auth"))
     assert service.mechanism_names == ["PLAIN", "LOGIN", "CRAM-MD5"]
+
+
+def test_cache_flush_counts_cached_entries(tmp_path: Path) -> None:
+    backend = _backend(_config(tmp_path, "auth_cache_size = 1M\nauth_cache_ttl = 1 hours"))
+    assert backend.flush_cache([]) == 0
+    asyncio.run(backend.verify_plain("dave", b"pw", INFO))
+    asyncio.run(backend.lookup_user("dave", INFO))
+    assert backend.flush_cache(["nobody"]) == 0
+    assert backend.flush_cache(["dave"]) == 2
+    assert backend.flush_cache([]) == 0
+
+
+def test_no_cache_flushes_nothing(tmp_path: Path) -> None:
+    backend = _backend(_config(tmp_path))
+    asyncio.run(backend.verify_plain("dave", b"pw", INFO))
+    assert backend.flush_cache([]) == 0
