@@ -43,20 +43,15 @@ RULES = ("return", "return-ok", "return-fail", "continue", "continue-ok", "conti
 
 
 @dataclass(frozen=True)
-class PassdbEntry:
-    """One ``passdb { }`` section with its driver."""
+class _DbEntry:
+    """What passdb and userdb sections share: the result rules and fields around a driver."""
 
-    db: Passdb
+    db: Passdb | Userdb
     name: str = ""  # the section name; the driver name is used when empty
     skip: str = "never"
     result_success: str = "return-ok"
     result_failure: str = "continue"
     result_internalfail: str = "continue"
-    deny: bool = False
-    pass_: bool = False
-    master: bool = False
-    mechanisms: tuple[str, ...] | None = None
-    username_filter: tuple[str, ...] | None = None
     default_fields: FieldTemplate = FieldTemplate()
     override_fields: FieldTemplate = FieldTemplate()
     auth_verbose: str = "default"
@@ -65,6 +60,18 @@ class PassdbEntry:
     @property
     def log_name(self) -> str:
         return self.name or self.db.driver
+
+
+@dataclass(frozen=True)
+class PassdbEntry(_DbEntry):
+    """One ``passdb { }`` section with its driver."""
+
+    db: Passdb
+    deny: bool = False
+    pass_: bool = False
+    master: bool = False
+    mechanisms: tuple[str, ...] | None = None
+    username_filter: tuple[str, ...] | None = None
 
     @property
     def success_rule(self) -> str:
@@ -73,21 +80,26 @@ class PassdbEntry:
 
 
 @dataclass(frozen=True)
-class UserdbEntry:
-    db: Userdb
-    name: str = ""
-    skip: str = "never"
-    result_success: str = "return-ok"
-    result_failure: str = "continue"
-    result_internalfail: str = "continue"
-    default_fields: FieldTemplate = FieldTemplate()
-    override_fields: FieldTemplate = FieldTemplate()
-    auth_verbose: str = "default"
-    args: str = ""  # the driver's args, for the auth cache key (does it use %s?)
+class UserdbEntry(_DbEntry):
+    """One ``userdb { }`` section with its driver."""
 
-    @property
-    def log_name(self) -> str:
-        return self.name or self.db.driver
+    db: Userdb
+
+
+def _section_rules(section: object) -> dict[str, object]:
+    """The settings every passdb/userdb section has, as _DbEntry fields."""
+    s = section.get  # type: ignore[attr-defined]
+    return {
+        "name": s("name") if _is_explicit_name(section) else "",
+        "skip": s("skip"),
+        "result_success": s("result_success"),
+        "result_failure": s("result_failure"),
+        "result_internalfail": s("result_internalfail"),
+        "default_fields": FieldTemplate.parse(s("default_fields")),
+        "override_fields": FieldTemplate.parse(s("override_fields")),
+        "auth_verbose": s("auth_verbose"),
+        "args": s("args"),
+    }
 
 
 @dataclass
@@ -192,20 +204,12 @@ class AuthChain:
             s = section.get
             entry = PassdbEntry(
                 db=create_passdb(s("driver"), s("args")),
-                name=s("name") if _is_explicit_name(section) else "",
-                skip=s("skip"),
-                result_success=s("result_success"),
-                result_failure=s("result_failure"),
-                result_internalfail=s("result_internalfail"),
                 deny=bool(s("deny")),
                 pass_=bool(s("pass")),
                 master=bool(s("master")),
                 mechanisms=_split_list(s("mechanisms")),
                 username_filter=_split_list(s("username_filter")),
-                default_fields=FieldTemplate.parse(s("default_fields")),
-                override_fields=FieldTemplate.parse(s("override_fields")),
-                auth_verbose=s("auth_verbose"),
-                args=s("args"),
+                **_section_rules(section),  # type: ignore[arg-type]
             )
             (masterdbs if entry.master else passdbs).append(entry)
         if passdbs and passdbs[-1].pass_:
@@ -217,18 +221,9 @@ class AuthChain:
                 raise PassdbConfigError("Master passdb can't have pass=yes if there are no passdbs")
         userdbs = []
         for section in get("userdb"):
-            s = section.get
             userdbs.append(UserdbEntry(
-                db=create_userdb(s("driver"), s("args")),
-                name=s("name") if _is_explicit_name(section) else "",
-                skip=s("skip"),
-                result_success=s("result_success"),
-                result_failure=s("result_failure"),
-                result_internalfail=s("result_internalfail"),
-                default_fields=FieldTemplate.parse(s("default_fields")),
-                override_fields=FieldTemplate.parse(s("override_fields")),
-                auth_verbose=s("auth_verbose"),
-                args=s("args"),
+                db=create_userdb(section.get("driver"), section.get("args")),
+                **_section_rules(section),  # type: ignore[arg-type]
             ))
         return cls(passdbs, masterdbs, userdbs, verbose=bool(get("auth_verbose")), debug=bool(get("auth_debug")),
                    master_user_separator=str(get("auth_master_user_separator")), log_callback=log_callback,
