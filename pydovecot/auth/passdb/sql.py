@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 from pydovecot.auth.mechanisms.events import PassdbResult
 
 from .password import StoredPasswordPassdb, password_missing
-from .sql_backend import SqlBackend, SqlDriverConfLike, SqlFailure, backend_for
+from .sql_backend import SqlBackend, SqlDriverConfLike, backend_for, lookup_rows
 
 if TYPE_CHECKING:
     from pydovecot.auth.fields import AuthRequest
@@ -50,15 +50,8 @@ class SqlPassdb(StoredPasswordPassdb):
         return cls(load_sql_conf(args.strip()))
 
     async def _lookup(self, request: AuthRequest) -> PassdbResult:
-        query, error = request.expand(self.conf.password_query, self.backend.escape)
-        if error is not None:
-            request.log("error", f"Failed to expand password_query={self.conf.password_query}: {error}")
-            return PassdbResult.INTERNAL_FAILURE
-        request.log("debug", f"query: {query}")
-        try:
-            rows = await self.backend.query(query)
-        except SqlFailure as exc:
-            request.log("error", f"Password query failed: {exc}")
+        rows = await lookup_rows(request, self.backend, "password_query", self.conf.password_query, "Password")
+        if rows is None:
             return PassdbResult.INTERNAL_FAILURE
         if not rows:
             request.log("info", "unknown user")

@@ -240,6 +240,23 @@ class SqliteBackend:
 _BACKENDS: dict[tuple[str, str], SqlBackend] = {}
 
 
+async def lookup_rows(request, backend: SqlBackend, setting: str, template: str,
+                      failure: str) -> list | None:  # type: ignore[no-untyped-def,type-arg]
+    """Expands a lookup query for ``request`` and runs it; None (logged) when that fails,
+    which the drivers answer as an internal failure.  ``setting`` names the query in the
+    expansion error ("password_query"), ``failure`` in the query error ("Password")."""
+    query, error = request.expand(template, backend.escape)
+    if error is not None:
+        request.log("error", f"Failed to expand {setting}={template}: {error}")
+        return None
+    request.log("debug", f"query: {query}")
+    try:
+        return await backend.query(query)
+    except SqlFailure as exc:
+        request.log("error", f"{failure} query failed: {exc}")
+        return None
+
+
 def backend_for(conf: SqlDriverConfLike) -> SqlBackend:
     """The shared backend for a sql conf file's driver and connect string."""
     key = (conf.driver, conf.connect)

@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING
 
 from pydovecot.auth.passdb.sql import iterate_sql, load_sql_conf
-from pydovecot.auth.passdb.sql_backend import SqlBackend, SqlDriverConfLike, SqlFailure, backend_for
+from pydovecot.auth.passdb.sql_backend import SqlBackend, SqlDriverConfLike, backend_for, lookup_rows
 
 from .interface import UserdbResult
 
@@ -26,15 +26,8 @@ class SqlUserdb:
         return cls(load_sql_conf(args.strip()))
 
     async def lookup(self, request: AuthRequest) -> UserdbResult:
-        query, error = request.expand(self.conf.user_query, self.backend.escape)
-        if error is not None:
-            request.log("error", f"Failed to expand user_query={self.conf.user_query}: {error}")
-            return UserdbResult.INTERNAL_FAILURE
-        request.log("debug", f"query: {query}")
-        try:
-            rows = await self.backend.query(query)
-        except SqlFailure as exc:
-            request.log("error", f"User query failed: {exc}")
+        rows = await lookup_rows(request, self.backend, "user_query", self.conf.user_query, "User")
+        if rows is None:
             return UserdbResult.INTERNAL_FAILURE
         if not rows:
             request.log("info", "unknown user")
