@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 from pydovecot.auth.mechanisms import str_sanitize
 
+from .client_protocol import ProtocolError  # one event type: Dovecot drops the connection
 from .fields import AuthFields
 from .linebuffer import LineBuffer, LineTooLong
 from .tabescape import tab_escape, tab_unescape
@@ -70,11 +71,6 @@ class LoginRequest:
 class CacheFlush:
     id: str  # echoed verbatim: Dovecot does not parse it
     users: tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class ProtocolError:
-    message: str
 
 
 MasterEvent = UserLookup | PassLookup | ListUsers | LoginRequest | CacheFlush | ProtocolError
