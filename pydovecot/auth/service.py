@@ -22,6 +22,7 @@ import itertools
 import logging
 import os
 import secrets
+from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator, Callable, Coroutine, Generator
 from dataclasses import dataclass, field
 from typing import Any, Protocol, TypeVar
@@ -234,7 +235,7 @@ class AuthService:
         return MasterSession(self, mp.MasterConnection(self.spid, userdb_only=userdb_only))
 
 
-class _Session:
+class _Session(ABC):
     """One connection: reads, feeds the state machine, dispatches events, writes replies."""
 
     def __init__(self, service: AuthService) -> None:
@@ -246,15 +247,18 @@ class _Session:
         # Without a socket (tests), replies collect here.
         self.sent = bytearray()
 
+    @abstractmethod
     def data_to_send(self) -> bytes:
-        raise NotImplementedError
+        """Replies the protocol machine has queued."""
 
+    @abstractmethod
     def receive(self, data: bytes) -> None:
-        raise NotImplementedError
+        """Feeds received bytes to the protocol machine and handles its events."""
 
     @property
+    @abstractmethod
     def protocol_closed(self) -> bool:
-        raise NotImplementedError
+        """Whether the protocol machine has ended the connection."""
 
     def flush(self) -> None:
         data = self.data_to_send()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from typing import ClassVar
 
@@ -85,7 +86,7 @@ class _State(enum.Enum):
     DONE = "done"
 
 
-class Mechanism:
+class Mechanism(ABC):
     """One authentication attempt. Drive it with start(), receive() and passdb_reply().
 
     Each call returns exactly one event (see events.py). `fields` holds the usernames as
@@ -145,8 +146,9 @@ class Mechanism:
             return Challenge(b"")
         return self._continue(data)
 
+    @abstractmethod
     def _continue(self, data: bytes) -> Event:
-        raise NotImplementedError
+        """The mechanism's answer to one client message (an initial response included)."""
 
     def _passdb(self, reply: PassdbReply) -> Event:
         """Default: the answer to VerifyPlain (Dovecot's plain_verify_callback)."""

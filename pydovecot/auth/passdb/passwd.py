@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import pwd
+from abc import abstractmethod
 from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING
 
@@ -43,8 +44,9 @@ class _SystemPassdb(StoredPasswordPassdb):
     driver = ""
     default_pass_scheme = "CRYPT"
 
+    @abstractmethod
     async def _password(self, request: AuthRequest) -> tuple[PassdbResult, str | None]:
-        raise NotImplementedError
+        """The user's stored password from the system database (passwd or shadow)."""
 
     async def _lookup(self, request: AuthRequest) -> PassdbResult:
         result, stored = await self._password(request)
