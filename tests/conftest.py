@@ -10,6 +10,8 @@ from __future__ import annotations
 import os
 import shutil
 import sys
+import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -52,3 +54,18 @@ def python() -> str:
 
 def have_command(name: str) -> bool:
     return shutil.which(name) is not None
+
+
+@pytest.fixture
+def open_tmp_path() -> Iterator[Path]:
+    """A temporary directory every user can traverse.
+
+    pytest's own tmp_path sits under a 0700 directory of the user running the tests, so a
+    real Dovecot process that drops root privileges to a mail user cannot reach it.
+    """
+    path = Path(tempfile.mkdtemp(prefix="pydovecot-test-"))
+    path.chmod(0o755)
+    try:
+        yield path
+    finally:
+        shutil.rmtree(path, ignore_errors=True)
