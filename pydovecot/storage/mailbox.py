@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from .index.mailbox_index import Entry, IndexData, locked_index
 from .interface import MailboxError, MailboxSnapshot, MailboxStatus, MessageInfo, StoreAction, StoreResult
@@ -46,13 +46,27 @@ class MaildirIndexedMailbox:
     # --- sync --------------------------------------------------------------------------------
 
     def sync(self, *, take_recent: bool = False) -> MailboxSnapshot:
+        stamp = _stamp(self.path, self.control_dir)
+        cached = _SNAPSHOTS.get(self.index_dir)
+        if stamp is not None and cached is not None and cached.stamp == stamp and not (
+                take_recent and cached.has_unclaimed_recent):
+            # Nothing in the Maildir changed since the last full sync (in any session of this
+            # process): no directory scan, no uidlist parse, no index load.
+            self._files = cached.files
+            return cached.snapshot
         with self._lock() as lock:
             result = self._maildir_sync(lock)
             with locked_index(self.index_dir) as index:
                 messages = self._update_index(index, result)
                 recent = self._recent(index, messages, take_recent)
-                return MailboxSnapshot(result.uid_validity, result.next_uid, index.highest_modseq,
-                                       tuple(messages), recent)
+                snapshot = MailboxSnapshot(result.uid_validity, result.next_uid, index.highest_modseq,
+                                           tuple(messages), recent)
+                unclaimed = bool(messages) and messages[-1].uid > index.recent_taken_uid
+        if stamp is not None:
+            # The stamp was taken before the scan: a change during it shows up as a new stamp.
+            _SNAPSHOTS[self.index_dir] = _CachedSnapshot(stamp, replace(snapshot, recent_uids=frozenset()),
+                                                         self._files, unclaimed)
+        return snapshot
 
     def _maildir_sync(self, lock: DotLock) -> SyncResult:
         result = sync_locked(self.path, lock, control_dir=self.control_dir,
@@ -229,8 +243,6 @@ class MaildirIndexedMailbox:
         return tuple(done)
 
     def _drop_from_uidlist(self, lock: DotLock, uids: set[int]) -> None:
-        from dataclasses import replace
-
         current = read_uidlist(self.control_dir)
         if current is None:
             return
@@ -254,6 +266,39 @@ class MaildirIndexedMailbox:
     def _lock(self) -> DotLock:
         os.makedirs(self.control_dir, mode=0o700, exist_ok=True)
         return lock_uidlist(self.control_dir)
+
+
+@dataclass(frozen=True)
+class _CachedSnapshot:
+    stamp: tuple[int, ...]
+    snapshot: MailboxSnapshot
+    files: dict[int, str]
+    has_unclaimed_recent: bool
+
+
+# index_dir -> the last full sync's result, shared by every session of this process.
+_SNAPSHOTS: dict[str, _CachedSnapshot] = {}
+# A directory changed this recently may change again within its mtime's granularity.
+_SETTLE_NS = 2_000_000_000
+
+
+def _stamp(path: str, control_dir: str) -> tuple[int, ...] | None:
+    """What a Maildir change always touches: cur/, new/, dovecot-uidlist, dovecot-keywords."""
+    try:
+        cur = os.stat(os.path.join(path, CUR_DIR))
+        new = os.stat(os.path.join(path, "new"))
+        uidlist = os.stat(os.path.join(control_dir, "dovecot-uidlist"))
+    except FileNotFoundError:
+        return None
+    try:
+        keywords = os.stat(os.path.join(control_dir, "dovecot-keywords")).st_mtime_ns
+    except FileNotFoundError:
+        keywords = 0
+    newest = max(cur.st_mtime_ns, new.st_mtime_ns, uidlist.st_mtime_ns, keywords)
+    if newest > time.time_ns() - _SETTLE_NS:
+        return None
+    return (cur.st_mtime_ns, cur.st_ino, new.st_mtime_ns, new.st_ino, uidlist.st_ino, uidlist.st_size,
+            uidlist.st_mtime_ns, keywords)
 
 
 def _flags_text(flags: Iterable[str]) -> str:

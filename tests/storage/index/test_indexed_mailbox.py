@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
@@ -125,3 +126,27 @@ def test_changes_by_real_dovecot_are_noticed(open_tmp_path: Path) -> None:
     assert after.messages[0].flags == frozenset({"\\Flagged"})
     assert after.messages[0].modseq > before.highestmodseq
     assert after.uidvalidity == before.uidvalidity
+
+
+def _age(box: MaildirIndexedMailbox, seconds: int = 60) -> None:
+    """Move the Maildir's mtimes into the past, as if nothing had changed for a while."""
+    past = time.time() - seconds
+    for name in ("cur", "new", "dovecot-uidlist"):
+        os.utime(os.path.join(box.path, name), (past, past))
+
+
+def test_unchanged_maildir_is_served_from_the_cache(box: MaildirIndexedMailbox) -> None:
+    uid = box.append(MSG)
+    box.sync()
+    _age(box)
+    first = box.sync()
+    again = MaildirIndexedMailbox("INBOX", box.path).sync()
+    assert again is first or again == first
+    # Another program changes a flag: cur/ changes, so the cache is not used.
+    cur = os.path.join(box.path, "cur")
+    (name,) = os.listdir(cur)
+    os.rename(os.path.join(cur, name), os.path.join(cur, name.split(":")[0] + ":2,F"))
+    _age(box, 30)
+    changed = box.sync()
+    assert changed.messages[0].uid == uid and changed.messages[0].flags == frozenset({"\\Flagged"})
+    assert changed.highestmodseq > first.highestmodseq
