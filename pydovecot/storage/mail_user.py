@@ -12,12 +12,15 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from pydovecot.config.tree import Node, find_setting
 from pydovecot.config.values import parse as parse_value
+from pydovecot.plugins.registry import PluginError, load_plugins
 from pydovecot.varexpand import expand
 from pydovecot.varexpand.contexts import MAIL_USER, split_user
 
+from .interface import Mailbox
 from .mail_location import MailLocation, MailLocationError, parse_mail_location
 from .mailbox import MaildirIndexedMailbox
 from .maildir.fsync import FsyncMode
@@ -64,6 +67,8 @@ class MailUser:
     namespaces: NamespaceSet
     fields: dict[str, str] = field(default_factory=dict)
     variables: dict[str, str | None] = field(default_factory=dict)
+    plugins: list[Any] = field(default_factory=list)
+    """The loaded mail plugins (:class:`pydovecot.plugins.hooks.MailPlugin`), in load order."""
 
     @property
     def fsync(self) -> FsyncMode:
@@ -76,7 +81,7 @@ class MailUser:
         ns, storage = self.resolve(vname)
         return ns.mailbox_list.exists(storage)
 
-    def open_mailbox(self, vname: str, *, create_inbox: bool = True) -> MaildirIndexedMailbox:
+    def open_mailbox(self, vname: str, *, create_inbox: bool = True) -> Mailbox:
         """The mailbox behind a vname; INBOX is created on first use as Dovecot does."""
         ns, storage = self.resolve(vname)
         if storage == INBOX and create_inbox:
@@ -85,11 +90,19 @@ class MailUser:
             raise LookupError(f"Mailbox doesn't exist: {vname}")
         return self.mailbox_for(ns, storage)
 
-    def mailbox_for(self, ns: Namespace, storage: str) -> MaildirIndexedMailbox:
+    def backend_mailbox(self, ns: Namespace, storage: str) -> MaildirIndexedMailbox:
+        """The storage's own mailbox, without the plugins' wrappers (what plugins themselves read)."""
         path = ns.mailbox_path(storage)
-        return MaildirIndexedMailbox(ns.vname(storage), path, control_dir=_mirror(ns, "CONTROL", path),
-                                     index_dir=_mirror(ns, "INDEX", path),
-                                     uidvalidity_dir=ns.mailbox_list.control_dir, fsync=self.fsync)
+        return MaildirIndexedMailbox(
+            ns.vname(storage), path, control_dir=_mirror(ns, "CONTROL", path), index_dir=_mirror(ns, "INDEX", path),
+            uidvalidity_dir=ns.mailbox_list.control_dir, fsync=self.fsync,
+            save_crlf=bool(self.settings.get("mail_save_crlf")))
+
+    def mailbox_for(self, ns: Namespace, storage: str) -> Mailbox:
+        mailbox: Mailbox = self.backend_mailbox(ns, storage)
+        for plugin in self.plugins:
+            mailbox = plugin.mailbox_opened(mailbox)
+        return mailbox
 
     def autocreate(self) -> None:
         """Create and subscribe the ``auto = create|subscribe`` mailboxes that are missing."""
@@ -171,12 +184,16 @@ def create_mail_user(node: Node, username: str, fields: Mapping[str, str], *, se
                      extra_variables: Mapping[str, str | None] | None = None) -> MailUser:
     """Build the user from the service's settings node and the userdb fields."""
     overrides, plugin = _split_fields(node, fields)
-    settings = UserSettings(node, overrides, {**node.get("plugin"), **plugin})  # type: ignore[dict-item]
+    settings = UserSettings(node, overrides, {})
     uid = _int_or_none(fields.get("uid") or settings.str("mail_uid") or None)
     gid = _int_or_none(fields.get("gid") or settings.str("mail_gid") or None)
     variables = user_variables(username, service, None, uid, gid, extra_variables)
     home = fields.get("home") or _expand(settings.str("mail_home"), variables) or None
     variables["home"] = home
+    # plugin { } values are %-expanded per user (so "10%%" reads as "10%"); userdb fields are
+    # already final values.
+    configured: dict[str, str] = node.get("plugin")  # type: ignore[assignment]
+    settings.plugin = {**{k: _expand(v, variables) for k, v in configured.items()}, **plugin}
     first_valid = int(settings.get("first_valid_uid") or 0)
     if uid is not None and uid < first_valid:
         raise MailUserError(f"Mail access for users with UID {uid} not permitted (see first_valid_uid in config file)")
@@ -185,6 +202,10 @@ def create_mail_user(node: Node, username: str, fields: Mapping[str, str], *, se
     if not namespaces:
         namespaces = [_default_namespace(location, home, settings)]
     user = MailUser(username, service, home, uid, gid, settings, NamespaceSet(namespaces), dict(fields), variables)
+    try:
+        user.plugins = load_plugins(user, settings.str("mail_plugins"), settings.str("mail_plugin_dir"))
+    except PluginError as exc:
+        raise MailUserError(str(exc)) from exc
     return user
 
 

@@ -34,8 +34,10 @@ class _Located:
 
 class MaildirIndexedMailbox:
     def __init__(self, vname: str, path: str, *, control_dir: str | None = None, index_dir: str | None = None,
-                 uidvalidity_dir: str | None = None, fsync: FsyncMode = FsyncMode.OPTIMIZED) -> None:
+                 uidvalidity_dir: str | None = None, fsync: FsyncMode = FsyncMode.OPTIMIZED,
+                 save_crlf: bool = False) -> None:
         self.vname = vname
+        self.save_crlf = save_crlf
         self.path = path
         self.control_dir = control_dir or path
         self.index_dir = index_dir or self.control_dir
@@ -106,6 +108,8 @@ class MaildirIndexedMailbox:
             mtime, size = st.st_mtime, st.st_size
         except FileNotFoundError:
             mtime, size = time.time(), 0
+        # S= is the message's size even when the file is stored compressed.
+        size = size_field(msg.filename, "S") or size
         vsize = size_field(msg.filename, "W")
         if vsize is None:
             vsize = _file_vsize(full, size)
@@ -173,15 +177,22 @@ class MaildirIndexedMailbox:
     # --- changes -----------------------------------------------------------------------------
 
     def append(self, data: bytes, *, flags: Iterable[str] = (), keywords: Iterable[str] = (),
-               internaldate: float | None = None) -> int:
+               internaldate: float | None = None, stored: bytes | None = None) -> int:
+        """``stored``: what to write instead of ``data`` (the zlib plugin's compressed form)."""
+        data = self.saved_form(data)
         try:
             uid, _ = save_message(self.path, data, flags=flags, keywords=keywords, internaldate=internaldate,
                                   fsync=self.fsync, control_dir=self.control_dir,
-                                  uidvalidity_dir=self.uidvalidity_dir)
+                                  uidvalidity_dir=self.uidvalidity_dir, stored=stored)
         except OSError as exc:
             raise MailboxError(f"Internal error occurred. Refer to server log for more information. ({exc.strerror})",
                                "SERVERBUG") from exc
         return uid
+
+    def saved_form(self, data: bytes) -> bytes:
+        """The message as it goes to disk: with ``mail_save_crlf = no`` (the default) Dovecot
+        stores LF line endings."""
+        return data if self.save_crlf else data.replace(b"\r\n", b"\n")
 
     def store(self, uids: Sequence[int], action: StoreAction, flags: Iterable[str], keywords: Iterable[str] = (),
               *, unchanged_since: int | None = None) -> StoreResult:

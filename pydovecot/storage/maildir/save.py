@@ -64,6 +64,7 @@ def save_message(
     hostname: str | None = None,
     mode: int = 0o600,
     mail_max_lock_timeout: int = 0,
+    stored: bytes | None = None,
 ) -> tuple[int, str]:
     """Save ``data`` and return ``(uid, final file name)``. See the module docstring."""
     saved = save_message_full(
@@ -78,6 +79,7 @@ def save_message(
         hostname=hostname,
         mode=mode,
         mail_max_lock_timeout=mail_max_lock_timeout,
+        stored=stored,
     )
     return saved.uid, saved.filename
 
@@ -95,13 +97,16 @@ def save_message_full(
     hostname: str | None = None,
     mode: int = 0o600,
     mail_max_lock_timeout: int = 0,
+    stored: bytes | None = None,
 ) -> SavedMessage:
+    """``stored``: the bytes written to disk when they differ from the message (compressed by
+    the zlib plugin); the name's ``S=``/``W=`` sizes are always the message's own."""
     control = control_dir or path
     flags = list(flags)
     keywords = list(dict.fromkeys(keywords))
     ensure_maildir(path)
     host = hostname if hostname is not None else dotlock.system_hostname()
-    base, tmp_path = _write_tmp(path, data, host, mode, fsync, internaldate)
+    base, tmp_path = _write_tmp(path, data if stored is None else stored, host, mode, fsync, internaldate)
     try:
         with lock_uidlist(control, mail_max_lock_timeout=mail_max_lock_timeout) as lock:
             final = add_size_fields(base, len(data), virtual_size(data))
