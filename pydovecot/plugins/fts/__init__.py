@@ -1,0 +1,6 @@
+"""Full-text search: the fts plugin and our SQLite FTS5 index."""
+
+from .engine import FtsIndex
+from .plugin import FtsPlugin
+
+__all__ = ["FtsIndex", "FtsPlugin"]

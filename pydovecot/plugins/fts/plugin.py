@@ -1,0 +1,133 @@
+"""The fts plugin: ``fts = lucene | xapian | flatcurve`` served by our FTS5 index.
+
+A mailbox opened by a user with fts gets ``fts_lookup(key, text)`` (used by SEARCH for
+BODY, TEXT and the indexed headers) and ``fts_index()`` (``doveadm index``). Lookups first
+index whatever mail arrived since the last run, so answers are never stale; with
+``fts_autoindex = yes`` new mail is indexed right after it is saved, in a background thread,
+so delivery never waits for it.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from pydovecot.storage.interface import Mailbox
+
+from ..hooks import MailboxWrapper, MailPlugin
+from ..registry import register
+from .engine import FtsIndex, FtsOptions
+from .extract import MessageText, extract
+
+log = logging.getLogger("pydovecot.plugins")
+SERVED_BACKENDS = ("lucene", "xapian", "flatcurve")
+# fts_lucene options whose effect we reproduce; others are reported, not silently dropped.
+_LUCENE_OPTIONS = ("whitespace_chars", "no_snowball")
+
+_indexes: dict[str, tuple[FtsIndex, threading.Lock]] = {}
+_indexes_guard = threading.Lock()
+# Dovecot's "indexer" service: one queue, so background indexing never competes with itself.
+_INDEXER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="indexer")
+
+
+def _index_for(directory: str, options: FtsOptions) -> tuple[FtsIndex, threading.Lock]:
+    with _indexes_guard:
+        entry = _indexes.get(directory)
+        if entry is None:
+            entry = _indexes[directory] = (FtsIndex(directory, options), threading.Lock())
+        return entry
+
+
+def parse_backend_options(text: str) -> tuple[FtsOptions, list[str]]:
+    """``fts_lucene = whitespace_chars=@. no_snowball`` -> options, unsupported option names."""
+    whitespace = ""
+    unsupported = []
+    for word in text.split():
+        key, _, value = word.partition("=")
+        if key == "whitespace_chars":
+            whitespace = value
+        elif key not in _LUCENE_OPTIONS:
+            unsupported.append(key)
+    return FtsOptions(whitespace_chars=whitespace), unsupported
+
+
+@register
+class FtsPlugin(MailPlugin):
+    name = "fts"
+
+    def __init__(self, user: Any) -> None:
+        super().__init__(user)
+        self.backend = self.setting("fts")
+        self.active = self.backend in SERVED_BACKENDS
+        if self.backend and not self.active:
+            log.error("fts: backend %s is not supported by pydovecot (lucene, xapian and flatcurve are); "
+                      "searches run without an index", self.backend)
+        self.options, unsupported = parse_backend_options(self.setting(f"fts_{self.backend}"))
+        for key in unsupported:
+            log.error("fts_%s: option %s is not supported by pydovecot and has no effect", self.backend, key)
+        self.autoindex = self.setting("fts_autoindex") in ("yes", "1", "true")
+        self.autoindex_exclude = {v for k, v in user.settings.plugin.items() if k.startswith("fts_autoindex_exclude")}
+
+    def mailbox_opened(self, mailbox: Mailbox) -> Mailbox:
+        if not self.active:
+            return mailbox
+        return _FtsMailbox(mailbox, self)  # type: ignore[return-value]
+
+
+def _register_backend_names() -> None:
+    """``fts_lucene`` and friends only choose fts's backend; the work is fts's."""
+    for backend in SERVED_BACKENDS:
+        cls = type(f"Fts{backend.title()}Plugin", (MailPlugin,), {"name": f"fts_{backend}", "requires": ("fts",)})
+        register(cls)
+
+
+_register_backend_names()
+
+
+class _FtsMailbox(MailboxWrapper):
+    def __init__(self, inner: Mailbox, plugin: FtsPlugin) -> None:
+        super().__init__(inner)
+        self.plugin = plugin
+
+    def _index(self) -> tuple[FtsIndex, threading.Lock]:
+        directory = getattr(self.inner, "index_dir", None) or self.inner.path
+        return _index_for(directory, self.plugin.options)
+
+    def fts_index(self) -> int:
+        """Index every message not indexed yet; returns how many were added."""
+        index, lock = self._index()
+        snapshot = self.inner.sync()
+        with lock:
+            index.check_uidvalidity(snapshot.uidvalidity)
+            last = index.last_uid
+            return index.add((m.uid, self._text_getter(m.uid)) for m in snapshot.messages if m.uid > last)
+
+    def _text_getter(self, uid: int):  # noqa: ANN202 - a closure
+        def get() -> MessageText | None:
+            data = self.read(uid)
+            return extract(data) if data is not None else None
+        return get
+
+    def fts_lookup(self, key: str, value: str, existing: Iterable[int] | None = None) -> set[int] | None:
+        self.fts_index()
+        index, lock = self._index()
+        if existing is None:
+            existing = [m.uid for m in self.inner.sync().messages]
+        with lock:
+            return index.lookup(key, value, existing)
+
+    def append(self, data: bytes, *, flags: Iterable[str] = (), keywords: Iterable[str] = (),
+               internaldate: float | None = None, **backend: Any) -> int:
+        uid = super().append(data, flags=flags, keywords=keywords, internaldate=internaldate, **backend)
+        if self.plugin.autoindex and self.vname not in self.plugin.autoindex_exclude:
+            _INDEXER.submit(self._background_index)
+        return uid
+
+    def _background_index(self) -> None:
+        try:
+            self.fts_index()
+        except Exception:  # noqa: BLE001 - the indexer must outlive one bad mailbox
+            log.exception("fts: indexing %s failed", self.vname)
