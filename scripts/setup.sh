@@ -22,6 +22,11 @@ if [ "$(id -u)" = 0 ]; then
         apt-get install -y -qq dovecot-core dovecot-imapd dovecot-pop3d dovecot-lmtpd \
             dovecot-mysql dovecot-sqlite dovecot-lucene >/dev/null
     fi
+    command -v fetchmail >/dev/null || apt-get install -y -qq fetchmail >/dev/null  # POP3 client tests
+    # fail2ban-regex checks that our login log lines feed fail2ban's dovecot filter.
+    if ! command -v fail2ban-regex >/dev/null; then
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fail2ban >/dev/null
+    fi
     # The seed's virtual users live under one system account, vmail (uid/gid 10000), as the
     # tutorial creates it; its static userdb and sockets name that account.
     if ! getent group vmail >/dev/null; then

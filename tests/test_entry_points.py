@@ -39,10 +39,11 @@ def test_dovecot_version_names_the_dovecot_release() -> None:
     assert run(sys.executable, "-m", "pydovecot", "--version").stdout == "2.3.19 (pydovecot 0.1.0)\n"
 
 
-def test_starting_the_server_says_it_is_not_there_yet() -> None:
-    result = run(sys.executable, "-m", "pydovecot", "-F")
+def test_starting_without_a_configuration_fails_like_dovecot() -> None:
+    result = run(sys.executable, "-m", "pydovecot", "-F", "-c", "/nonexistent/dovecot.conf")
     assert result.returncode == 89
-    assert "not implemented yet" in result.stderr
+    assert result.stderr == ("Fatal: Error reading configuration: stat(/nonexistent/dovecot.conf) failed: "
+                             "No such file or directory\n")
 
 
 def test_doveadm_module_entry_point() -> None:

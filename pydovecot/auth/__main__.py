@@ -16,9 +16,11 @@ import logging
 import os
 import signal
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from pydovecot.auth.backend import service_from_settings
+from pydovecot.auth.service import AuthService
 
 # Which wire protocol each of Dovecot's auth listener names speaks.
 _LISTENER_ROLES = {"auth-client": "client", "auth-master": "master", "auth-userdb": "userdb"}
@@ -31,6 +33,19 @@ class Listener:
     mode: int
 
 
+def listener_role(path: str) -> str | None:
+    """The wire protocol a listener path speaks ("client", "master", "userdb"), None if unserved."""
+    return _LISTENER_ROLES.get(os.path.basename(path))
+
+
+def connection_handler(service: AuthService, role: str) -> Callable[[asyncio.StreamReader, asyncio.StreamWriter],
+                                                                    object]:
+    """Serve one accepted connection of ``role`` (the master accepts; the service talks)."""
+    if role == "client":
+        return service._handler(service.new_client_session)
+    return service._handler(lambda: service.new_master_session(userdb_only=role == "userdb"))
+
+
 def auth_listeners(tree: object, base_dir: str | None = None) -> list[Listener]:
     """The listeners of ``service auth`` we serve, with absolute paths."""
     root = tree.lookup()  # type: ignore[attr-defined]
@@ -41,7 +56,7 @@ def auth_listeners(tree: object, base_dir: str | None = None) -> list[Listener]:
             continue
         for listener in service.get("unix_listener"):
             path = str(listener.get("path"))
-            role = _LISTENER_ROLES.get(os.path.basename(path))
+            role = listener_role(path)
             if role is None:
                 continue
             out.append(Listener(role, os.path.join(base, path), int(listener.get("mode"))))
@@ -49,8 +64,10 @@ def auth_listeners(tree: object, base_dir: str | None = None) -> list[Listener]:
 
 
 async def serve(config_path: str, base_dir: str | None, ready: asyncio.Event | None = None,
-                stop: asyncio.Event | None = None) -> None:
-    """Serve until ``stop`` is set (or SIGTERM/SIGINT when ``stop`` is None)."""
+                stop: asyncio.Event | None = None, *, penalty: bool = True) -> None:
+    """Serve until ``stop`` is set (or SIGTERM/SIGINT when ``stop`` is None).
+
+    ``penalty``: the per-IP auth failure penalty, on as in Dovecot."""
     from pydovecot.config import load
 
     tree = load(config_path)
@@ -59,7 +76,7 @@ async def serve(config_path: str, base_dir: str | None, ready: asyncio.Event | N
     def log(level: str, line: str) -> None:
         logger.log(getattr(logging, level.upper(), logging.INFO), "%s", line)
 
-    service = service_from_settings(tree.lookup(service="auth"), log_callback=log)
+    service = service_from_settings(tree.lookup(service="auth"), log_callback=log, penalty=penalty)
     listeners = auth_listeners(tree, base_dir)
     paths = {f"{item.role}_path": item.path for item in listeners}
     for item in listeners:

@@ -1,0 +1,89 @@
+"""The handler registry: services plug into the master by name.
+
+``register_service("imap-login", factory)``: when the configuration has ``service imap-login``
+(and its protocol is enabled), the master calls ``factory(tree, log, context)`` once per
+configuration load and hands every connection of that service's listeners to the returned
+handler's ``handle_connection``.  Services without a registered handler are not started.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ssl
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Protocol, runtime_checkable
+
+from pydovecot.log import Log
+
+from .services import ListenerSpec
+
+
+@dataclass(frozen=True)
+class ConnInfo:
+    """What a handler knows about its connection."""
+
+    listener: str  # the inet listener's name or the unix/fifo listener's path as configured
+    kind: str  # "inet" | "unix" | "fifo"
+    local_ip: str | None
+    local_port: int | None
+    remote_ip: str | None
+    remote_port: int | None
+    tls: bool  # the listener has ssl = yes: the stream is already TLS
+    session_id: str
+
+    @property
+    def secured(self) -> bool:
+        """Dovecot's %c: TLS, or a connection that never leaves the host."""
+        return self.tls or self.kind != "inet" or self.remote_ip in ("127.0.0.1", "::1")
+
+
+@dataclass
+class SharedContext:
+    """Shared by all services of one master: the TLS context, base_dir, and a place for services
+    to find each other (``context.values["auth"]`` set by the auth service, for example)."""
+
+    base_dir: str
+    tls: ssl.SSLContext | None = None
+    values: dict[str, object] = field(default_factory=dict)
+
+
+@runtime_checkable
+class ServiceHandler(Protocol):
+    async def handle_connection(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter | None,
+                                conn_info: ConnInfo) -> None:
+        """Serve one connection (``writer`` is None for fifo listeners, which are read-only)."""
+
+    async def close(self) -> None:
+        """Release what the handler holds; called once no connection uses it any more."""
+
+
+ServiceFactory = Callable[[object, Log, SharedContext], ServiceHandler]
+
+ListenerFilter = Callable[[ListenerSpec], bool]
+
+
+@dataclass(frozen=True)
+class Registration:
+    factory: ServiceFactory
+    # Which of the service's listeners it serves (auth serves auth-client, not token-login);
+    # decided before any handler exists, since sockets are bound before daemonizing.
+    serves: ListenerFilter | None = None
+
+    def wants(self, listener: ListenerSpec) -> bool:
+        return self.serves is None or self.serves(listener)
+
+
+_REGISTRY: dict[str, Registration] = {}
+
+
+def register_service(name: str, factory: ServiceFactory, *, serves: ListenerFilter | None = None) -> None:
+    _REGISTRY[name] = Registration(factory, serves)
+
+
+def unregister_service(name: str) -> None:
+    _REGISTRY.pop(name, None)
+
+
+def registered_services() -> dict[str, Registration]:
+    return dict(_REGISTRY)

@@ -1,0 +1,404 @@
+"""The master: one asyncio process serving every listener of every registered service.
+
+Why one process and not Dovecot's process per service (and per user): an idle IMAP client costs
+a few kilobytes as a coroutine but megabytes as a process, and a Python process per connection
+would also pay the interpreter start-up on every login.  The price: no per-user uid (see
+privileges.py) and one CPU core; run several instances behind a balancer to use more.
+
+Life cycle: ``prepare()`` (synchronous: settings, base_dir, pid check, bind sockets -- before
+daemonizing) then ``run()`` (asyncio: handlers, accept loops, signals) until stopped.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import resource
+import ssl
+from dataclasses import dataclass, field
+
+from pydovecot.log import Log, LogSink
+
+from .listeners import BoundListener, bind_listener
+from .pidfile import check_not_running, remove_pid, write_pid
+from .registry import ConnInfo, ServiceHandler, SharedContext, registered_services
+from .services import ListenerSpec, MasterSettings, ServiceSpec, read_master_settings
+from .session_id import new_session_id
+from .signals import SignalInfo, SignalWatcher
+from .tls import TLSConfigError, tls_context
+
+
+class MasterError(Exception):
+    """A reason not to start, worded as Dovecot's master logs it (after ``Fatal: ``).
+
+    ``program`` names who reports it: real dovecot runs doveconf to read the configuration,
+    so configuration errors come out as ``doveconf: Fatal: ...``."""
+
+    def __init__(self, message: str, program: str = "", errors: tuple[str, ...] = ()) -> None:
+        super().__init__(message)
+        self.program = program
+        self.errors = errors  # logged as ``Error: `` lines before the fatal one
+
+
+def load_tree(config_path: str) -> object:
+    from pydovecot.config import load
+    from pydovecot.config.errors import ConfigError
+
+    try:
+        os.stat(config_path)
+    except OSError as e:
+        raise MasterError(f"Error reading configuration: stat({config_path}) failed: "
+                          f"{os.strerror(e.errno or 0)}") from None
+    try:
+        tree = load(config_path)
+    except ConfigError as e:
+        raise MasterError(str(e), "doveconf") from None
+    if tree.fatal:
+        raise MasterError(f"Error in configuration file {tree.path}: {tree.fatal}", "doveconf")
+    if tree.errors:
+        raise MasterError(f"Error in configuration file {tree.path}: {tree.errors[0]}", "doveconf")
+    return tree
+
+
+@dataclass
+class Generation:
+    """One configuration's handler of a service; retired ones live until their clients leave."""
+
+    handler: ServiceHandler
+    active: int = 0
+    retired: bool = False
+
+
+@dataclass
+class ServiceRuntime:
+    spec: ServiceSpec
+    current: Generation
+    old: list[Generation] = field(default_factory=list)
+    limit_warned: bool = False
+
+    @property
+    def active(self) -> int:
+        return self.current.active + sum(g.active for g in self.old)
+
+
+class Master:
+    def __init__(self, config_path: str, *, log_sink: LogSink | None = None) -> None:
+        self.config_path = config_path
+        self._given_sink = log_sink
+        self.tree: object = None
+        self.settings: MasterSettings | None = None
+        self.log: Log | None = None
+        self.bound: dict[ListenerSpec, BoundListener] = {}
+        self.servers: dict[ListenerSpec, asyncio.AbstractServer | asyncio.Task[None]] = {}
+        self.runtimes: dict[str, ServiceRuntime] = {}
+        self.context: SharedContext | None = None
+        self.tasks: set[asyncio.Task[None]] = set()
+        self._stop: asyncio.Event | None = None
+        self._watcher: SignalWatcher | None = None
+        self.tls: ssl.SSLContext | None = None
+        self._early_warnings: list[str] = []
+        self._early_errors: list[str] = []
+
+    # --- before daemonizing -----------------------------------------------------------------
+
+    def prepare(self) -> None:
+        """Everything that can fail with a message on the terminal.  Raises MasterError."""
+        from .listeners import ListenError
+
+        if self.tree is None:
+            self.tree = load_tree(self.config_path)
+        settings = read_master_settings(self.tree)
+        self.settings = settings
+        os.makedirs(settings.base_dir, mode=0o755, exist_ok=True)
+        from .pidfile import AlreadyRunning
+
+        try:
+            check_not_running(settings.pid_file)
+        except AlreadyRunning as e:
+            raise MasterError(str(e)) from None
+        failures: list[str] = []
+        for spec in self.wanted_listeners(settings):
+            try:
+                self._bind(spec)
+            except ListenError as e:
+                failures.append(str(e))
+        if failures:
+            self.close_listeners()
+            raise MasterError("Failed to start listeners", errors=tuple(failures))
+        self._tls()
+
+    def wanted_listeners(self, settings: MasterSettings) -> list[ListenerSpec]:
+        registry = registered_services()
+        return [listener for service in settings.services if service.name in registry
+                for listener in service.listeners if registry[service.name].wants(listener)]
+
+    def _bind(self, spec: ListenerSpec) -> None:
+        bound = bind_listener(spec)
+        if bound is not None:
+            self.bound[spec] = bound
+
+    def open_log(self) -> Log:
+        sink = self._given_sink or LogSink.from_settings(self.tree.lookup())  # type: ignore[attr-defined]
+        self.log = Log(sink)
+        return self.log
+
+    def write_pid(self) -> None:
+        """Written by the process that will serve (after daemonizing), before dropping root."""
+        assert self.settings is not None
+        write_pid(self.settings.pid_file)
+
+    def close_listeners_in_parent(self) -> None:
+        """After daemonizing: the parent's copies of the sockets go, the files stay."""
+        for bound in self.bound.values():
+            bound.close(unlink=False)
+
+    def close_listeners(self) -> None:
+        for bound in self.bound.values():
+            bound.close()
+        self.bound.clear()
+
+    # --- running ----------------------------------------------------------------------------
+
+    async def run(self, *, handle_signals: bool = True, started: asyncio.Event | None = None) -> None:
+        assert self.settings is not None
+        log = self.log or self.open_log()
+        self._stop = asyncio.Event()
+        if not os.path.exists(self.settings.pid_file):
+            self.write_pid()
+        try:
+            for line in self._early_warnings:
+                log.warning(line)
+            for line in self._early_errors:
+                log.error(line)
+            self.context = SharedContext(self.settings.base_dir, self.tls)
+            for service in self.settings.services:
+                self._start_service(service)
+            for spec in list(self.bound):
+                await self._serve(spec)
+            if handle_signals:
+                self._watcher = SignalWatcher(asyncio.get_running_loop(), self._on_signal)
+                self._watcher.start()
+            log.info(f"{self.version_line()} starting up for {', '.join(self.served_protocols())}"
+                     f"{core_dump_note()}")
+            if started is not None:
+                started.set()
+            await self._stop.wait()
+        finally:
+            await self._shutdown()
+
+    def version_line(self) -> str:
+        from pydovecot import DOVECOT_VERSION, __version__
+
+        return f"Dovecot v{DOVECOT_VERSION} (pydovecot {__version__})"
+
+    def served_protocols(self) -> list[str]:
+        assert self.settings is not None
+        return [p for p in self.settings.protocols if p != "none"]
+
+    def stop(self) -> None:
+        if self._stop is not None:
+            self._stop.set()
+
+    def _tls(self) -> None:
+        """Built while still root (the key is often readable by root only); problems are kept
+        for the log, and are fatal only when a listener needs TLS."""
+        needs_tls = any(spec.ssl for spec in self.bound)
+        try:
+            self.tls = tls_context(self.tree.lookup(), warn=self._early_warnings.append)  # type: ignore[attr-defined]
+        except TLSConfigError as e:
+            if needs_tls:
+                self.close_listeners()
+                raise MasterError(str(e)) from None
+            self._early_errors.append(str(e))
+
+    def _start_service(self, service: ServiceSpec) -> None:
+        assert self.log is not None and self.context is not None
+        registration = registered_services().get(service.name)
+        if registration is None:
+            return
+        service_log = self.log.for_service(
+            service.name, settings=self.tree.lookup(service=service.protocol or None))  # type: ignore[attr-defined]
+        try:
+            handler = registration.factory(self.tree, service_log, self.context)
+        except Exception as e:  # noqa: BLE001 - like a Dovecot service failing to start: the rest runs
+            service_log.fatal(str(e) or type(e).__name__)
+            return
+        runtime = self.runtimes.get(service.name)
+        if runtime is None:
+            self.runtimes[service.name] = ServiceRuntime(service, Generation(handler))
+            return
+        runtime.current.retired = True
+        if runtime.current.active:
+            runtime.old.append(runtime.current)
+        else:
+            self._spawn(runtime.current.handler.close())
+        runtime.spec = service
+        runtime.current = Generation(handler)
+
+    async def _serve(self, spec: ListenerSpec) -> None:
+        bound = self.bound[spec]
+
+        async def on_connection(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+            await self._connection(spec, reader, writer)
+
+        if spec.kind == "fifo":
+            self.servers[spec] = self._spawn(self._serve_fifo(bound))
+            return
+        if spec.kind == "unix":
+            server = await asyncio.start_unix_server(on_connection, sock=bound.sock)
+        else:
+            ctx = self.context.tls if spec.ssl and self.context else None
+            if spec.ssl and ctx is None:
+                raise MasterError(f"service({spec.service}): inet_listener {spec.name}: ssl=yes but ssl=no")
+            server = await asyncio.start_server(on_connection, sock=bound.sock, ssl=ctx,  # type: ignore[arg-type]
+                                                ssl_handshake_timeout=30 if ctx else None)
+        self.servers[spec] = server
+
+    async def _serve_fifo(self, bound: BoundListener) -> None:
+        assert bound.fifo_fd is not None
+        loop = asyncio.get_running_loop()
+        reader = asyncio.StreamReader()
+        pipe = os.fdopen(os.dup(bound.fifo_fd), "rb", buffering=0)
+        transport, _ = await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), pipe)
+        try:
+            await self._dispatch(bound.spec, reader, None, self._conn_info(bound.spec, None))
+        finally:
+            transport.close()
+
+    def _conn_info(self, spec: ListenerSpec, writer: asyncio.StreamWriter | None) -> ConnInfo:
+        local = writer.get_extra_info("sockname") if writer and spec.kind == "inet" else None
+        remote = writer.get_extra_info("peername") if writer and spec.kind == "inet" else None
+        rip, rport = (remote[0], remote[1]) if remote else (None, None)
+        lip, lport = (local[0], local[1]) if local else (None, None)
+        return ConnInfo(spec.name, spec.kind, lip, lport, rip, rport, spec.ssl, new_session_id(rip, rport))
+
+    async def _connection(self, spec: ListenerSpec, reader: asyncio.StreamReader,
+                          writer: asyncio.StreamWriter) -> None:
+        try:
+            await self._dispatch(spec, reader, writer, self._conn_info(spec, writer))
+        finally:
+            writer.close()
+            with contextlib.suppress(Exception):
+                await writer.wait_closed()
+
+    async def _dispatch(self, spec: ListenerSpec, reader: asyncio.StreamReader,
+                        writer: asyncio.StreamWriter | None, info: ConnInfo) -> None:
+        assert self.log is not None
+        runtime = self.runtimes.get(spec.service)
+        if runtime is None:
+            return
+        if runtime.active >= runtime.spec.connection_limit:
+            if not runtime.limit_warned:
+                runtime.limit_warned = True
+                self.log.warning(f"service({spec.service}): client_limit ({runtime.spec.connection_limit}) "
+                                 "reached, client connections are being dropped")
+            return
+        runtime.limit_warned = False
+        generation = runtime.current
+        generation.active += 1
+        task = asyncio.current_task()
+        if task is not None:
+            self.tasks.add(task)  # type: ignore[arg-type]
+        try:
+            await generation.handler.handle_connection(reader, writer, info)
+        except asyncio.CancelledError:
+            raise
+        except Exception as e:  # noqa: BLE001 - one client's failure must not stop the master
+            self.log.for_service(spec.service).error(f"{type(e).__name__}: {e}")
+        finally:
+            if task is not None:
+                self.tasks.discard(task)  # type: ignore[arg-type]
+            generation.active -= 1
+            if generation.retired and generation.active == 0 and generation in runtime.old:
+                runtime.old.remove(generation)
+                self._spawn(generation.handler.close())
+
+    def _spawn(self, coro: object) -> asyncio.Task[None]:
+        task: asyncio.Task[None] = asyncio.ensure_future(coro)  # type: ignore[arg-type]
+        return task
+
+    # --- signals, reload, shutdown ----------------------------------------------------------
+
+    def _on_signal(self, info: SignalInfo) -> None:
+        assert self.log is not None
+        import signal
+
+        if info.signum == signal.SIGHUP:
+            self.log.warning("SIGHUP received - reloading configuration")
+            self._spawn(self.reload())
+            return
+        self.log.warning(info.killed_message())
+        self.stop()
+
+    async def reload(self) -> None:
+        """Re-read the configuration: keep unchanged listeners, open new ones, close removed ones,
+        and give new connections handlers made from the new settings."""
+        assert self.log is not None
+        try:
+            tree = load_tree(self.config_path)
+            settings = read_master_settings(tree)
+        except MasterError as e:
+            self.log.error(f"Config reload failed: {e}")
+            return
+        if self._given_sink is None:
+            try:
+                self.log.sink.reopen_from(tree.lookup())  # type: ignore[attr-defined]
+            except OSError as e:
+                self.log.error(f"Can't reopen log files: {e}")
+        try:
+            self.tls = tls_context(tree.lookup(), warn=self.log.warning)  # type: ignore[attr-defined]
+        except TLSConfigError as e:
+            self.log.error(f"{e} (keeping the previous TLS settings)")
+        if self.context is not None:
+            self.context.tls = self.tls
+        wanted = set(self.wanted_listeners(settings))
+        for spec in [s for s in self.bound if s not in wanted]:
+            await self._close_listener(spec)
+        self.tree, self.settings = tree, settings
+        for service in settings.services:
+            self._start_service(service)
+        for spec in wanted - set(self.bound):
+            try:
+                self._bind(spec)
+                if spec in self.bound:
+                    await self._serve(spec)
+            except Exception as e:  # noqa: BLE001 - keep running with what we have
+                self.log.error(str(e))
+
+    async def _close_listener(self, spec: ListenerSpec) -> None:
+        server = self.servers.pop(spec, None)
+        if isinstance(server, asyncio.Task):
+            server.cancel()
+        elif server is not None:
+            server.close()
+        bound = self.bound.pop(spec, None)
+        if bound is not None:
+            bound.close()
+
+    async def _shutdown(self) -> None:
+        if self._watcher is not None:
+            self._watcher.stop()
+            self._watcher = None
+        for spec in list(self.servers):
+            await self._close_listener(spec)
+        self.close_listeners()
+        if self.settings is not None:
+            remove_pid(self.settings.pid_file)
+        if self.settings is None or self.settings.shutdown_clients:
+            for task in list(self.tasks):
+                task.cancel()
+        if self.tasks:
+            # shutdown_clients=no: the clients keep their sessions until they log out.
+            await asyncio.gather(*self.tasks, return_exceptions=True)
+        for runtime in self.runtimes.values():
+            for generation in [*runtime.old, runtime.current]:
+                with contextlib.suppress(Exception):
+                    await generation.handler.close()
+        self.runtimes.clear()
+
+
+def core_dump_note() -> str:
+    """`` (core dumps disabled)`` when the core limit is zero, as Dovecot's start-up line says."""
+    soft, _ = resource.getrlimit(resource.RLIMIT_CORE)
+    return " (core dumps disabled)" if soft == 0 else ""
