@@ -2,16 +2,11 @@
 
 from __future__ import annotations
 
-import base64
-import os
-import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
+from .session_id import new_session_id
 
-def new_session_id() -> str:
-    """A session id like Dovecot's: 12 bytes (time, pid, random) in base64 without padding."""
-    raw = int(time.time() * 1_000_000).to_bytes(8, "big")[-6:] + os.getpid().to_bytes(4, "big")[-2:] + os.urandom(4)
-    return base64.b64encode(raw).decode().rstrip("=")
+_LOOPBACK = ("127.0.0.1", "::1")
 
 
 @dataclass(frozen=True)
@@ -24,9 +19,17 @@ class ConnectionInfo:
     """The listener's name (``imap``, ``imaps``, ``lmtp``) or unix socket path."""
     tls: bool = False
     """The connection is already TLS (an ``ssl = yes`` listener)."""
-    session_id: str = field(default_factory=new_session_id)
+    session_id: str = ""
+    """Dovecot's session id; made from the time and the client's address when not given."""
+    kind: str = "inet"
+    """``inet``, ``unix`` or ``fifo``."""
+
+    def __post_init__(self) -> None:
+        if not self.session_id:
+            object.__setattr__(self, "session_id", new_session_id(self.remote_ip, self.remote_port))
 
     @property
     def secured(self) -> bool:
-        """TLS, a unix socket, or a client on the server's own address (Dovecot's rule)."""
-        return self.tls or self.remote_ip is None or self.remote_ip == self.local_ip
+        """Dovecot's rule: TLS, a local socket, or a client on loopback or on the server's own address."""
+        return (self.tls or self.kind != "inet" or self.remote_ip in _LOOPBACK
+                or (self.remote_ip is not None and self.remote_ip == self.local_ip))

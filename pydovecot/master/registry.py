@@ -15,27 +15,12 @@ from dataclasses import dataclass, field
 from typing import Protocol, runtime_checkable
 
 from pydovecot.log import Log
+from pydovecot.login.connection import ConnectionInfo
 
 from .services import ListenerSpec
 
-
-@dataclass(frozen=True)
-class ConnInfo:
-    """What a handler knows about its connection."""
-
-    listener: str  # the inet listener's name or the unix/fifo listener's path as configured
-    kind: str  # "inet" | "unix" | "fifo"
-    local_ip: str | None
-    local_port: int | None
-    remote_ip: str | None
-    remote_port: int | None
-    tls: bool  # the listener has ssl = yes: the stream is already TLS
-    session_id: str
-
-    @property
-    def secured(self) -> bool:
-        """Dovecot's %c: TLS, or a connection that never leaves the host."""
-        return self.tls or self.kind != "inet" or self.remote_ip in ("127.0.0.1", "::1")
+# The master hands protocol handlers the connection description of the login layer.
+ConnInfo = ConnectionInfo
 
 
 @dataclass

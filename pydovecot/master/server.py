@@ -19,12 +19,12 @@ import ssl
 from dataclasses import dataclass, field
 
 from pydovecot.log import Log, LogSink
+from pydovecot.login.session_id import new_session_id
 
 from .listeners import BoundListener, bind_listener
 from .pidfile import check_not_running, remove_pid, write_pid
 from .registry import ConnInfo, ServiceHandler, SharedContext, registered_services
 from .services import ListenerSpec, MasterSettings, ServiceSpec, read_master_settings
-from .session_id import new_session_id
 from .signals import SignalInfo, SignalWatcher
 from .tls import TLSConfigError, tls_context
 
@@ -271,7 +271,8 @@ class Master:
         remote = writer.get_extra_info("peername") if writer and spec.kind == "inet" else None
         rip, rport = (remote[0], remote[1]) if remote else (None, None)
         lip, lport = (local[0], local[1]) if local else (None, None)
-        return ConnInfo(spec.name, spec.kind, lip, lport, rip, rport, spec.ssl, new_session_id(rip, rport))
+        return ConnInfo(lip, lport, rip, rport, listener=spec.name, tls=spec.ssl, kind=spec.kind,
+                        session_id=new_session_id(rip, rport))
 
     async def _connection(self, spec: ListenerSpec, reader: asyncio.StreamReader,
                           writer: asyncio.StreamWriter) -> None:

@@ -11,7 +11,7 @@ import pytest
 
 from pydovecot.log import FileTarget, Log, LogSink
 from pydovecot.log.login_format import disconnect_message, login_log_line
-from pydovecot.master.session_id import new_session_id
+from pydovecot.login.session_id import new_session_id
 from tests.conftest import IN_CI
 
 FILTER = Path("/etc/fail2ban/filter.d/dovecot.conf")

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from pydovecot.log.login_format import disconnect_message, login_log_line
-from pydovecot.master.session_id import decode_session_id, new_session_id
+from pydovecot.login.session_id import decode_session_id, new_session_id
 
 GOLDEN = Path(__file__).parent / "goldens" / "real_dovecot_login.log"
 LOGIN_LINE = re.compile(r"^\w{3} \d\d \d\d:\d\d:\d\d (?:imap|pop3)-login: Info: (?P<text>.*)$")

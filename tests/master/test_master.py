@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from pydovecot.master.session_id import decode_session_id
+from pydovecot.login.session_id import decode_session_id
 from tests.master.harness import (
     ROOT,
     TIMEOUT,
