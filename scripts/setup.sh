@@ -15,12 +15,18 @@ fi
 env -u PYTHONDONTWRITEBYTECODE .venv/bin/python -m compileall -q pydovecot doveconf doveadm >/dev/null || true
 
 if [ "$(id -u)" = 0 ]; then
-    if [ ! -x /usr/bin/doveconf ]; then
-        echo "setup: installing the reference Dovecot from Debian" >&2
+    # Every package of the reference is checked: a machine may have some of them already.
+    dovecot_packages="dovecot-core dovecot-imapd dovecot-pop3d dovecot-lmtpd dovecot-mysql dovecot-sqlite dovecot-lucene"
+    missing=""
+    for pkg in $dovecot_packages; do
+        dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing="$missing $pkg"
+    done
+    if [ -n "$missing" ]; then
+        echo "setup: installing the reference Dovecot from Debian:$missing" >&2
         export DEBIAN_FRONTEND=noninteractive
         apt-get update -qq
-        apt-get install -y -qq dovecot-core dovecot-imapd dovecot-pop3d dovecot-lmtpd \
-            dovecot-mysql dovecot-sqlite dovecot-lucene >/dev/null
+        # shellcheck disable=SC2086
+        apt-get install -y -qq $missing >/dev/null
     fi
     command -v fetchmail >/dev/null || apt-get install -y -qq fetchmail >/dev/null  # POP3 client tests
     # fail2ban-regex checks that our login log lines feed fail2ban's dovecot filter.
