@@ -1,4 +1,4 @@
-"""POP3: the sans-I/O protocol core (protocol.py); the session and server come later."""
+"""POP3: the sans-I/O protocol core (protocol.py), the mail session (session.py), the server (server.py)."""
 
 from __future__ import annotations
 
@@ -7,12 +7,15 @@ from pydovecot.pop3.protocol import (
     CheckApop,
     CheckPassword,
     Disconnect,
+    LoginRefused,
+    MessageExpunged,
     Pop3Connection,
     Pop3Event,
     Pop3Mailbox,
     Pop3ProtocolError,
     Pop3ProtocolSettings,
     Pop3State,
+    Pop3Stats,
     Quit,
     SaslAborted,
     SaslResponse,
@@ -25,12 +28,15 @@ __all__ = [
     "CheckApop",
     "CheckPassword",
     "Disconnect",
+    "LoginRefused",
+    "MessageExpunged",
     "Pop3Connection",
     "Pop3Event",
     "Pop3Mailbox",
     "Pop3ProtocolError",
     "Pop3ProtocolSettings",
     "Pop3State",
+    "Pop3Stats",
     "Quit",
     "SaslAborted",
     "SaslResponse",

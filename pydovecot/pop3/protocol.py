@@ -26,9 +26,13 @@ LOGIN_MAX_BAD_COMMANDS = 3
 SESSION_MAX_BAD_COMMANDS = 20
 # A POP3 command line is short (RFC 1939 limits it to 255 octets); we are generous but bounded.
 MAX_LINE_LENGTH = 65536
+# next_event() pauses while this much output waits, so pipelined RETRs cannot fill memory
+OUTPUT_HIGH_WATER = 1 << 20
 
 INACTIVITY_REPLY = b"-ERR Disconnected for inactivity.\r\n"
 AUTH_FAILED_TEXT = "[AUTH] Authentication failed."
+PLAINTEXT_DISALLOWED_TEXT = "[AUTH] Plaintext authentication disallowed on non-secure (SSL/TLS) connections."
+PLAINTEXT_DISABLED_TEXT = "[AUTH] Plaintext authentication disabled."
 
 
 class Pop3State(enum.Enum):
@@ -40,6 +44,10 @@ class Pop3State(enum.Enum):
 
 class Pop3ProtocolError(Exception):
     """The client broke the protocol in a way that ends the connection (e.g. an endless line)."""
+
+
+class MessageExpunged(LookupError):
+    """Raised by Pop3Mailbox.message_bytes when another process expunged the message meanwhile."""
 
 
 class Pop3Mailbox(Protocol):
@@ -66,6 +74,25 @@ class Pop3ProtocolSettings:
     tls_available: bool = False
     enable_last: bool = False  # pop3_enable_last
     apop_challenge: str | None = None  # "<pid.time@host>" when APOP is offered
+    tls_active: bool = False  # after STLS (or on a pop3s listener): a second STLS is refused
+    # mechanisms sending the password in the clear: hidden and refused while plaintext is not allowed
+    plaintext_mechanisms: tuple[str, ...] = ("PLAIN", "LOGIN")
+
+    def offered_mechanisms(self) -> tuple[str, ...]:
+        if self.plaintext_auth_allowed:
+            return self.sasl_mechanisms
+        return tuple(m for m in self.sasl_mechanisms if m not in self.plaintext_mechanisms)
+
+
+@dataclass
+class Pop3Stats:
+    """What pop3_logout_format reports: %t/%p (TOP), %r/%b (RETR). Bytes are the status line plus
+    the dot-stuffed body, without the final ".\r\n", as Dovecot counts them."""
+
+    top_count: int = 0
+    top_bytes: int = 0
+    retr_count: int = 0
+    retr_bytes: int = 0
 
 
 # ---- events: what the core needs the outside world to do ------------------------------------
@@ -104,15 +131,30 @@ class SaslAborted:
 
 
 @dataclass(frozen=True)
+class LoginRefused:
+    """The core refused a login attempt itself (already answered): only the login log cares.
+
+    ``reason`` is "plaintext" (USER/PASS without TLS, counted as a failed attempt),
+    "plaintext_mechanism" (a plaintext SASL mechanism without TLS) or "unsupported_mechanism"."""
+
+    reason: str
+    user: str | None = None
+    mechanism: str | None = None
+
+
+@dataclass(frozen=True)
 class StartTls:
     """STLS was accepted (+OK is queued): start TLS once that reply is flushed, then call tls_started()."""
 
 
 @dataclass(frozen=True)
 class Quit:
-    """QUIT in TRANSACTION: expunge these 0-based indexes, then the reply is already queued."""
+    """QUIT in TRANSACTION: expunge ``deleted`` and mark ``seen`` (RETR'd, not deleted) as \\Seen.
+
+    Indexes are 0-based; the reply is already queued."""
 
     deleted: tuple[int, ...]
+    seen: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -128,7 +170,8 @@ class _NeedData:
 
 
 NEED_DATA = _NeedData()
-Pop3Event = CheckPassword | CheckApop | SaslStart | SaslResponse | SaslAborted | StartTls | Quit | Disconnect
+Pop3Event = (CheckPassword | CheckApop | SaslStart | SaslResponse | SaslAborted | LoginRefused | StartTls | Quit
+             | Disconnect)
 
 
 # ---- output formatting ---------------------------------------------------------------------
@@ -139,18 +182,18 @@ def format_line(text: str) -> bytes:
 
 
 def dot_stuff(data: bytes) -> bytes:
-    """Message data as a multi-line body: CRLF endings, leading dots doubled, no terminator."""
-    lines = data.split(b"\n")
-    if lines and lines[-1] == b"":
-        lines.pop()
-    out = bytearray()
-    for line in lines:
-        if line.endswith(b"\r"):
-            line = line[:-1]
-        if line.startswith(b"."):
-            out += b"."
-        out += line + b"\r\n"
-    return bytes(out)
+    """Message data as a multi-line body: CRLF endings, leading dots doubled, no terminator.
+
+    Whole-buffer replaces instead of a loop over lines: RETR of big messages stays fast."""
+    if not data:
+        return b""
+    if not data.endswith(b"\n"):
+        data += b"\n"  # the terminator needs a line of its own
+    text = data.replace(b"\r\n", b"\n")
+    text = text.replace(b"\n.", b"\n..")
+    if text.startswith(b"."):
+        text = b"." + text
+    return text.replace(b"\n", b"\r\n")
 
 
 def format_multiline(first: str, body: bytes) -> bytes:
@@ -206,7 +249,9 @@ class Pop3Connection:
         self._bad_commands = 0
         self._deleted: set[int] = set()
         self._last_retrieved = 0
+        self._retrieved: set[int] = set()
         self._closing = False
+        self.stats = Pop3Stats()
 
     # -- I/O boundary --
 
@@ -224,13 +269,22 @@ class Pop3Connection:
         self._outbuf.clear()
         return out
 
+    @property
+    def deleted_indexes(self) -> tuple[int, ...]:
+        return tuple(sorted(self._deleted))
+
+    @property
+    def output_backlogged(self) -> bool:
+        """Input is left unprocessed until data_to_send() is drained: call next_event() again then."""
+        return len(self._outbuf) >= OUTPUT_HIGH_WATER
+
     def inactivity_timeout(self) -> Disconnect:
         self._send_raw(INACTIVITY_REPLY)
         return self._close("inactivity")
 
     def next_event(self) -> Pop3Event | _NeedData:
         while not self._events:
-            if self._waiting or self._closing:
+            if self._waiting or self._closing or self.output_backlogged:
                 return NEED_DATA
             line = self._next_line()
             if line is None:
@@ -264,6 +318,9 @@ class Pop3Connection:
     def tls_started(self) -> None:
         self._require_waiting()
         self._waiting = False
+        # whatever arrived in the clear after STLS must not be read as if it came over TLS
+        self._inbuf.clear()
+        self._scanned = 0
 
     # -- internals --
 
@@ -322,13 +379,17 @@ class Pop3Connection:
         settings = self.settings
         if name == "CAPA":
             capabilities = ["CAPA", "TOP", "UIDL", "RESP-CODES", "PIPELINING", "AUTH-RESP-CODE"]
-            if settings.tls_available:
+            if settings.tls_available and not settings.tls_active:
                 capabilities.append("STLS")
             if settings.plaintext_auth_allowed:
                 capabilities.append("USER")
-            capabilities.append(" ".join(["SASL", *settings.sasl_mechanisms]))
+            capabilities.append(" ".join(["SASL", *settings.offered_mechanisms()]))
             body = "".join(f"{c}\r\n" for c in capabilities).encode()
             self._send_raw(format_multiline("+OK", body))
+        elif name in ("USER", "PASS") and not settings.plaintext_auth_allowed:
+            self._send(f"-ERR {PLAINTEXT_DISALLOWED_TEXT}")
+            user = command.args if name == "USER" else None
+            self._emit(LoginRefused("plaintext", user=user), wait=False)
         elif name == "USER":
             self._user = command.args
             self._send("+OK")
@@ -346,7 +407,9 @@ class Pop3Connection:
         elif name == "AUTH":
             self._start_sasl(command.args)
         elif name == "STLS":
-            if not settings.tls_available:
+            if settings.tls_active:
+                self._send("-ERR TLS is already active.")
+            elif not settings.tls_available:
                 self._send("-ERR TLS support isn't enabled.")
             else:
                 self._send("+OK Begin TLS negotiation now.")
@@ -361,12 +424,17 @@ class Pop3Connection:
 
     def _start_sasl(self, args: str) -> None:
         if args == "":
-            body = "".join(f"{m}\r\n" for m in self.settings.sasl_mechanisms).encode()
+            body = "".join(f"{m}\r\n" for m in self.settings.offered_mechanisms()).encode()
             self._send_raw(format_multiline("+OK", body))
             return
         mechanism, _, initial = args.partition(" ")
         if mechanism.upper() not in self.settings.sasl_mechanisms:
             self._send("-ERR [AUTH] Unsupported authentication mechanism.")
+            self._emit(LoginRefused("unsupported_mechanism", mechanism=mechanism.upper()), wait=False)
+            return
+        if mechanism.upper() not in self.settings.offered_mechanisms():
+            self._send(f"-ERR {PLAINTEXT_DISABLED_TEXT}")
+            self._emit(LoginRefused("plaintext_mechanism", mechanism=mechanism.upper()), wait=False)
             return
         initial_response: bytes | None = None
         if initial != "":
@@ -467,11 +535,27 @@ class Pop3Connection:
         index, _ = self._message_number(args, last=True)
         self._send(f"+OK {index + 1} {self._box.message_uidl(index)}")
 
+    def _message_data(self, index: int) -> bytes:
+        try:
+            return self._box.message_bytes(index)
+        except MessageExpunged:
+            # Dovecot's wording; the failure counts as a bad command, so a client retrying
+            # the same vanished message forever is eventually disconnected
+            raise _ArgumentError(f"Message {index + 1} expunged.") from None
+
+    def _send_message(self, first: str, body: bytes) -> int:
+        status = format_line(first)
+        self._send_raw(status + body + b".\r\n")
+        return len(status) + len(body)
+
     def _cmd_retr(self, args: str) -> None:
         index, _ = self._message_number(args, last=True)
+        data = self._message_data(index)
         self._last_retrieved = max(self._last_retrieved, index + 1)
-        body = dot_stuff(self._box.message_bytes(index))
-        self._send_raw(format_multiline(f"+OK {self._box.message_size(index)} octets", body))
+        self._retrieved.add(index)
+        sent = self._send_message(f"+OK {self._box.message_size(index)} octets", dot_stuff(data))
+        self.stats.retr_count += 1
+        self.stats.retr_bytes += sent
 
     def _cmd_top(self, args: str) -> None:
         index, rest = self._message_number(args, last=False)
@@ -479,8 +563,10 @@ class Pop3Connection:
         if digits == 0 or not rest[:digits].isascii():
             raise _ArgumentError(f"Invalid size: {rest}")
         body_lines = int(rest[:digits])
-        data = top_of_message(self._box.message_bytes(index), body_lines)
-        self._send_raw(format_multiline("+OK", dot_stuff(data)))
+        data = self._message_data(index)
+        sent = self._send_message("+OK", dot_stuff(top_of_message(data, body_lines)))
+        self.stats.top_count += 1
+        self.stats.top_bytes += sent
 
     def _cmd_dele(self, args: str) -> None:
         index, _ = self._message_number(args, last=True)
@@ -489,6 +575,7 @@ class Pop3Connection:
 
     def _cmd_rset(self, args: str) -> None:
         self._deleted.clear()
+        self._retrieved.clear()  # as Dovecot: RSET forgets the \\Seen changes too
         self._last_retrieved = 0
         self._send("+OK")
 
@@ -501,8 +588,9 @@ class Pop3Connection:
     def _cmd_quit(self, args: str) -> None:
         self.state = Pop3State.UPDATE
         deleted = tuple(sorted(self._deleted))
+        seen = tuple(sorted(self._retrieved - self._deleted))
         self._send("+OK Logging out, messages deleted." if deleted else "+OK Logging out.")
-        self._emit(Quit(deleted), wait=False)
+        self._emit(Quit(deleted, seen), wait=False)
         self._emit(self._close("quit"), wait=False)
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 from pop3_fixtures import Driver, InMemoryMailbox, golden_mailbox, golden_settings
 
@@ -64,9 +66,16 @@ def test_apop_and_stls_become_events_when_offered() -> None:
     assert conn.next_event() == StartTls()
     assert conn.next_event() is NEED_DATA  # CAPA waits until TLS is up
     assert conn.data_to_send() == b"+OK Begin TLS negotiation now.\r\n"
+    conn.settings = replace(settings, tls_active=True)
     conn.tls_started()
+    # what was pipelined in the clear after STLS is dropped, not run as if it came over TLS
     assert conn.next_event() is NEED_DATA
-    assert b"STLS\r\n" in conn.data_to_send()
+    assert conn.data_to_send() == b""
+    conn.receive_data(b"CAPA\r\nSTLS\r\n")
+    assert conn.next_event() is NEED_DATA
+    out = conn.data_to_send()
+    assert b"STLS\r\n" not in out.split(b".\r\n")[0]  # no longer offered
+    assert out.endswith(b"-ERR TLS is already active.\r\n")
     conn.receive_data(b"APOP tester 0123abcd\r\n")
     assert conn.next_event() == CheckApop("tester", "0123abcd")
 

@@ -62,3 +62,26 @@ def test_command_lines_never_raise(lines: list[str], login: bool) -> None:
 @given(st.lists(st.binary(max_size=40), max_size=20), st.booleans())
 def test_raw_bytes_never_raise(chunks: list[bytes], login: bool) -> None:
     run(chunks, login)
+
+
+def _dot_stuff_by_lines(data: bytes) -> bytes:
+    """The obvious line-by-line definition dot_stuff must agree with."""
+    lines = data.split(b"\n")
+    if lines and lines[-1] == b"":
+        lines.pop()
+    out = bytearray()
+    for line in lines:
+        if line.endswith(b"\r"):
+            line = line[:-1]
+        if line.startswith(b"."):
+            out += b"."
+        out += line + b"\r\n"
+    return bytes(out)
+
+
+@given(st.lists(st.sampled_from([b"a", b".", b"\r", b"\n", b"\r\n", b"..", b" "]), max_size=40).map(b"".join))
+@settings(max_examples=300, deadline=None)
+def test_dot_stuff_matches_the_line_by_line_definition(data: bytes) -> None:
+    from pydovecot.pop3.protocol import dot_stuff
+
+    assert dot_stuff(data) == _dot_stuff_by_lines(data)

@@ -1,0 +1,515 @@
+"""The POP3 service: Dovecot's pop3-login and pop3 processes for one client, over asyncio.
+
+The sans-I/O core (:mod:`pydovecot.pop3.protocol`) decides every reply; this module feeds it the
+socket's bytes and answers its events: credentials go to auth through :class:`AuthClient`, a
+successful login gets its userdb answer, its :class:`MailUser` and a frozen INBOX
+(:mod:`pydovecot.pop3.session`), STLS upgrades the stream. While the client is in the
+TRANSACTION state the core reads message files, so its processing runs through ``run_as``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import ssl
+import time
+from dataclasses import dataclass, replace
+from typing import Any
+
+from pydovecot.auth.service import RequestInfo, UserdbResult
+from pydovecot.login.auth_client import AuthClient, AuthClientError, AuthParams, AuthReply
+from pydovecot.login.connection import ConnectionInfo
+from pydovecot.pop3.protocol import (
+    AUTH_FAILED_TEXT,
+    NEED_DATA,
+    CheckApop,
+    CheckPassword,
+    Disconnect,
+    LoginRefused,
+    Pop3Connection,
+    Pop3Event,
+    Pop3ProtocolError,
+    Pop3ProtocolSettings,
+    Pop3State,
+    Quit,
+    SaslAborted,
+    SaslResponse,
+    SaslStart,
+    StartTls,
+)
+from pydovecot.pop3.session import Pop3MailSession, Pop3SessionSettings, SessionLock
+from pydovecot.storage.access import run_as
+from pydovecot.storage.mail_user import MailUser, create_mail_user
+
+LOGIN_LOG = logging.getLogger("pydovecot.pop3-login")
+LOG = logging.getLogger("pydovecot.pop3")
+LOGIN_PREFIX = {"dovecot_prefix": "pop3-login: "}
+
+LOGIN_IDLE_TIMEOUT = 180.0  # Dovecot's login processes drop a silent client after 3 minutes
+SESSION_IDLE_TIMEOUT = 600.0  # pop3: 10 minutes of silence ends the session
+READ_SIZE = 65536
+INTERNAL_ERROR_TEXT = "[SYS/TEMP] Internal error occurred. Refer to server log for more information."
+TEMP_FAIL_TEXT = "[SYS/TEMP] Temporary authentication failure."
+LOCKED_TEXT = "[IN-USE] Mailbox is locked by another POP3 session."
+
+
+class _ClientGone(Exception):
+    """The socket broke while we wrote (e.g. the client vanished in the middle of a RETR)."""
+
+
+class Pop3Service:
+    """One POP3 service: the shape the master plugs in (create / handle_connection / close)."""
+
+    def __init__(self, tree: Any, auth_service: Any, auth_client: AuthClient,
+                 tls: ssl.SSLContext | None) -> None:
+        self.tree = tree
+        self.auth_service = auth_service
+        self.auth_client = auth_client
+        self.tls = tls
+        self.pid = os.getpid()
+        self.login_idle_timeout = LOGIN_IDLE_TIMEOUT
+        self.session_idle_timeout = SESSION_IDLE_TIMEOUT
+
+    @classmethod
+    async def create(cls, tree: Any, *, auth_service: Any) -> Pop3Service:
+        from pydovecot.master.tls import tls_context
+
+        auth_client = await AuthClient.in_process(auth_service)
+        return cls(tree, auth_service, auth_client, tls_context(tree.lookup(service="pop3")))
+
+    async def handle_connection(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter,
+                                conn: ConnectionInfo) -> None:
+        client = Pop3Client(self, reader, writer, conn)
+        try:
+            await client.run()
+        except Exception:  # noqa: BLE001 - one client's bug must not take the service down
+            LOG.exception("POP3 connection failed", extra=client.log_extra)
+        finally:
+            await client.finish()
+
+    async def serve_tcp(self, host: str, port: int) -> asyncio.Server:
+        """A plain listener for tests and simple set-ups (the master has its own listeners)."""
+
+        async def accept(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+            local = writer.get_extra_info("sockname") or (None, None)
+            remote = writer.get_extra_info("peername") or (None, None)
+            info = ConnectionInfo(local[0], local[1], remote[0], remote[1], listener="pop3")
+            await self.handle_connection(reader, writer, info)
+
+        return await asyncio.start_server(accept, host, port)
+
+    async def close(self) -> None:
+        await self.auth_client.close()
+
+
+@dataclass
+class _LoginState:
+    """What pop3-login remembers for its log lines."""
+
+    started: float
+    attempts: int = 0
+    user: str | None = None
+    method: str | None = None
+    sasl_id: int | None = None
+    pending_user: str | None = None
+    tried_plaintext: bool = False
+    tried_unsupported: bool = False
+
+
+class Pop3Client:
+    def __init__(self, service: Pop3Service, reader: asyncio.StreamReader, writer: asyncio.StreamWriter,
+                 conn: ConnectionInfo) -> None:
+        self.service = service
+        self.reader = reader
+        self.writer = writer
+        self.conn = conn
+        self.node = service.tree.lookup(service="pop3", local=conn.local_ip, remote=conn.remote_ip)
+        self.tls = conn.tls
+        self.core = Pop3Connection(self._protocol_settings())
+        self.login = _LoginState(time.monotonic())
+        self.user: MailUser | None = None
+        self.session: Pop3MailSession | None = None
+        self.end_reason = "Connection closed"
+        self.bytes_in = 0
+        self.bytes_out = 0
+        self._closed = False
+
+    # -- settings and log prefixes --
+
+    def _protocol_settings(self) -> Pop3ProtocolSettings:
+        mechanisms = self.service.auth_client.mechanisms
+        offered = tuple(m for m, flags in mechanisms.items() if "private" not in flags)
+        plaintext = tuple(m for m, flags in mechanisms.items() if "plaintext" in flags)
+        secured = self.tls or self.conn.secured
+        # ssl = required refuses plaintext auth without TLS whatever disable_plaintext_auth says
+        plaintext_refused = bool(self.node.get("disable_plaintext_auth")) or str(self.node.get("ssl")) == "required"
+        return Pop3ProtocolSettings(
+            greeting=str(self.node.get("login_greeting")),
+            sasl_mechanisms=offered,
+            plaintext_auth_allowed=secured or not plaintext_refused,
+            tls_available=self.service.tls is not None,
+            tls_active=self.tls,
+            plaintext_mechanisms=plaintext,
+        )
+
+    @property
+    def log_extra(self) -> dict[str, str]:
+        if self.user is None:
+            return LOGIN_PREFIX
+        prefix = f"pop3({self.user.username})<{self.service.pid}><{self.conn.session_id}>: "
+        return {"dovecot_prefix": prefix}
+
+    def _security(self) -> str | None:
+        if self.tls:
+            return "TLS"
+        return "secured" if self.conn.secured else None
+
+    def _ips(self) -> list[str]:
+        parts = [f"rip={self.conn.remote_ip}"] if self.conn.remote_ip else []
+        if self.conn.local_ip:
+            parts.append(f"lip={self.conn.local_ip}")
+        return parts
+
+    # -- the connection loop --
+
+    async def run(self) -> None:
+        try:
+            await self._write(self.core.greeting())
+            while not self._closed:
+                if not await self._read_once():
+                    break
+        except _ClientGone:
+            self.end_reason = "Connection closed"
+
+    async def _read_once(self) -> bool:
+        in_session = self.core.state is Pop3State.TRANSACTION
+        timeout = self.service.session_idle_timeout if in_session else self.service.login_idle_timeout
+        try:
+            async with asyncio.timeout(timeout):
+                data = await self.reader.read(READ_SIZE)
+        except TimeoutError:
+            self.core.inactivity_timeout()
+            self.end_reason = "Inactivity" if not in_session else "Disconnected for inactivity"
+            await self._flush()
+            return False
+        except (ConnectionError, OSError):
+            data = b""
+        if not data:
+            self.end_reason = "Connection closed"
+            return False
+        self.bytes_in += len(data)
+        self.core.receive_data(data)
+        return await self._process()
+
+    async def _process(self) -> bool:
+        """Run the core over what it has; False when the connection should end."""
+        while True:
+            try:
+                events, backlogged = await self._pump()
+            except Pop3ProtocolError:
+                in_session = self.core.state is Pop3State.TRANSACTION
+                self.end_reason = "Input line too long" if in_session else "Input buffer full"
+                return False
+            if not any(isinstance(e, Quit) for e in events):
+                await self._flush()
+            # else: QUIT's changes are committed before its "+OK Logging out" leaves, as in Dovecot
+            for event in events:
+                if not await self._handle(event):
+                    await self._flush()
+                    return False
+            await self._flush()
+            if not events and not backlogged:
+                return True
+
+    async def _pump(self) -> tuple[list[Pop3Event], bool]:
+        if self.session is not None and self.user is not None:
+            return await run_as(self.user.uid, self.user.gid, self._pump_sync)
+        return self._pump_sync()
+
+    def _pump_sync(self) -> tuple[list[Pop3Event], bool]:
+        events: list[Pop3Event] = []
+        while True:
+            event = self.core.next_event()
+            if event is NEED_DATA:
+                break
+            assert not isinstance(event, type(NEED_DATA))
+            events.append(event)
+            if not isinstance(event, (Quit, Disconnect, SaslAborted, LoginRefused)):
+                break  # the core waits for our answer to this one
+        if self.session is not None:
+            self.session.flush()
+        return events, self.core.output_backlogged
+
+    async def _write(self, data: bytes) -> None:
+        if not data:
+            return
+        try:
+            self.writer.write(data)
+            await self.writer.drain()
+        except (ConnectionError, OSError) as exc:
+            raise _ClientGone from exc
+        self.bytes_out += len(data)
+
+    async def _flush(self) -> None:
+        await self._write(self.core.data_to_send())
+
+    # -- events --
+
+    async def _handle(self, event: Pop3Event) -> bool:
+        if isinstance(event, CheckPassword):
+            self.login.pending_user = event.user
+            initial = b"\0" + event.user.encode("utf-8", "surrogateescape") + b"\0" \
+                + event.password.encode("utf-8", "surrogateescape")
+            await self._auth_begin("PLAIN", initial)
+        elif isinstance(event, SaslStart):
+            self.login.pending_user = None
+            await self._auth_begin(event.mechanism, event.initial_response)
+        elif isinstance(event, SaslResponse):
+            await self._auth_continue(event.data)
+        elif isinstance(event, SaslAborted):
+            if self.login.sasl_id is not None:
+                self.service.auth_client.cancel(self.login.sasl_id)
+                self.login.sasl_id = None
+        elif isinstance(event, LoginRefused):
+            self._login_refused(event)
+        elif isinstance(event, CheckApop):
+            self.core.login_failed()  # APOP is never offered, as in Dovecot's default set-up
+        elif isinstance(event, StartTls):
+            await self._start_tls()
+        elif isinstance(event, Quit):
+            await self._quit(event)
+        elif isinstance(event, Disconnect):
+            self._set_disconnect_reason(event.reason)
+            return False
+        return True
+
+    def _login_refused(self, event: LoginRefused) -> None:
+        if event.reason == "plaintext":
+            self.login.attempts += 1  # Dovecot counts a refused USER as a failed attempt
+            if event.user is not None:
+                self.login.user = event.user
+        elif event.reason == "plaintext_mechanism":
+            self.login.tried_plaintext = True
+            self.login.method = event.mechanism
+        else:
+            self.login.tried_unsupported = True
+
+    def _set_disconnect_reason(self, reason: str) -> None:
+        in_session = self.session is not None
+        if reason == "quit":
+            self.end_reason = "Logged out" if in_session else "Aborted login by logging out"
+        elif reason == "too many bad commands":
+            self.end_reason = "Too many bad commands." if in_session else "Disconnected: Too many bad commands"
+        elif reason == "inactivity":
+            self.end_reason = "Disconnected for inactivity" if in_session else "Inactivity"
+
+    async def _start_tls(self) -> None:
+        from pydovecot.master.tls import start_tls
+
+        assert self.service.tls is not None
+        await self._flush()
+        try:
+            await start_tls(self.writer, self.service.tls)
+        except (ConnectionError, OSError, ssl.SSLError, TimeoutError) as exc:
+            raise _ClientGone from exc
+        self.tls = True
+        self.core.settings = replace(self.core.settings, tls_active=True, plaintext_auth_allowed=True)
+        self.core.tls_started()
+
+    # -- authentication --
+
+    def _auth_params(self) -> AuthParams:
+        c = self.conn
+        return AuthParams(service="pop3", local_ip=c.local_ip, remote_ip=c.remote_ip, local_port=c.local_port,
+                          remote_port=c.remote_port, secured=self.tls or c.secured, session=c.session_id)
+
+    async def _auth_begin(self, mechanism: str, initial: bytes | None) -> None:
+        self.login.attempts += 1
+        self.login.method = mechanism
+        try:
+            reply = await self.service.auth_client.begin(mechanism, self._auth_params(), initial)
+        except AuthClientError:
+            LOGIN_LOG.error("Auth server connection lost", extra=LOGIN_PREFIX)
+            self.core.login_failed(TEMP_FAIL_TEXT)
+            return
+        await self._auth_reply(reply)
+
+    async def _auth_continue(self, data: bytes) -> None:
+        if self.login.sasl_id is None:
+            self.core.login_failed()
+            return
+        try:
+            reply = await self.service.auth_client.cont(self.login.sasl_id, data)
+        except AuthClientError:
+            self.login.sasl_id = None
+            self.core.login_failed(TEMP_FAIL_TEXT)
+            return
+        await self._auth_reply(reply)
+
+    async def _auth_reply(self, reply: AuthReply) -> None:
+        if reply.kind == "CONT":
+            self.login.sasl_id = reply.id
+            self.core.sasl_challenge(reply.data)
+            return
+        self.login.sasl_id = None
+        self.login.user = reply.user or self.login.pending_user or self.login.user
+        if reply.kind == "OK" and "nologin" not in reply.fields:
+            await self._finish_login(reply)
+            return
+        if reply.temporary:
+            self.core.login_failed(TEMP_FAIL_TEXT)
+        elif reply.reason:
+            self.core.login_failed(f"[AUTH] {reply.reason}")
+        else:
+            self.core.login_failed(AUTH_FAILED_TEXT)
+
+    async def _finish_login(self, reply: AuthReply) -> None:
+        username = reply.user or self.login.pending_user or ""
+        fields = await self._userdb_fields(username, reply)
+        if fields is None:
+            return
+        self._log_login(username)
+        user = self._mail_user(username, fields)
+        if user is None:
+            return
+        self.user = user
+        try:
+            session = await self._open_session(user)
+        except _SessionLocked:
+            self.core.login_failed(LOCKED_TEXT)
+            self.user = None
+            return
+        except Exception as exc:  # noqa: BLE001 - a storage failure is the client's temp failure
+            LOG.error("Couldn't open INBOX: %s", exc, extra=self.log_extra)
+            self.core.login_failed(INTERNAL_ERROR_TEXT)
+            self.user = None
+            return
+        self.session = session
+        self.core.login_succeeded(session)
+        enable_last = bool(user.settings.get("pop3_enable_last"))
+        self.core.settings = replace(self.core.settings, enable_last=enable_last)
+
+    async def _userdb_fields(self, username: str, reply: AuthReply) -> dict[str, str] | None:
+        c = self.conn
+        info = RequestInfo(service="pop3", local_ip=c.local_ip, remote_ip=c.remote_ip,
+                           local_port=None if c.local_port is None else str(c.local_port),
+                           remote_port=None if c.remote_port is None else str(c.remote_port),
+                           secured=self.tls or c.secured)
+        try:
+            answer = await self.service.auth_service.backend.lookup_user(username, info)
+        except Exception as exc:  # noqa: BLE001 - the auth side logs its own failures
+            LOGIN_LOG.error("userdb lookup(%s) failed: %s", username, exc, extra=LOGIN_PREFIX)
+            answer = None
+        if answer is None or answer.result is not UserdbResult.OK:
+            if answer is not None:
+                reason = answer.reason or ("user doesn't exist" if answer.result is UserdbResult.USER_UNKNOWN
+                                           else "internal failure")
+                LOGIN_LOG.error("userdb lookup(%s) failed: %s", username, reason, extra=LOGIN_PREFIX)
+            self.core.login_failed(INTERNAL_ERROR_TEXT)
+            return None
+        fields = {f.key: f.value for f in answer.fields.items}
+        for key, value in reply.fields.items():  # passdb prefetch: userdb_<name>=value
+            if key.startswith("userdb_"):
+                fields.setdefault(key[len("userdb_"):], value)
+        if answer.user:
+            fields.setdefault("user", answer.user)
+        return fields
+
+    def _mail_user(self, username: str, fields: dict[str, str]) -> MailUser | None:
+        c = self.conn
+        extra = {"local_ip": c.local_ip, "remote_ip": c.remote_ip, "session": c.session_id,
+                 "pid": str(self.service.pid)}
+        try:
+            return create_mail_user(self.node, fields.get("user", username), fields, service="pop3",
+                                    extra_variables=extra)
+        except Exception as exc:  # noqa: BLE001 - MailUserError, a plugin failing to load...: a temp failure
+            LOG.error("%s", exc, extra={"dovecot_prefix": f"pop3({username})<{self.service.pid}>"
+                                                          f"<{c.session_id}>: "})
+            self.core.login_failed(INTERNAL_ERROR_TEXT)
+            return None
+
+    async def _open_session(self, user: MailUser) -> Pop3MailSession:
+        settings = Pop3SessionSettings.from_user(user)
+        lock = None
+        if settings.lock_session:
+            lock = await self._lock_session(user, settings.lock_timeout)
+        try:
+            return await run_as(user.uid, user.gid, Pop3MailSession.open, user, settings, lock)
+        except BaseException:
+            if lock is not None:
+                lock.release()
+            raise
+
+    async def _lock_session(self, user: MailUser, timeout: float) -> SessionLock:
+        """pop3_lock_session: wait (without blocking the loop) for the other session to end."""
+        directory = await run_as(user.uid, user.gid, Pop3MailSession.control_dir, user)
+        deadline = time.monotonic() + timeout
+        while True:
+            lock = await run_as(user.uid, user.gid, SessionLock.try_acquire, directory)
+            if lock is not None:
+                return lock
+            if time.monotonic() >= deadline:
+                raise _SessionLocked
+            await asyncio.sleep(0.1)
+
+    def _log_login(self, username: str) -> None:
+        parts = [f"user=<{username}>", f"method={self.login.method}", *self._ips(), f"mpid={self.service.pid}"]
+        security = self._security()
+        if security:
+            parts.append(security)
+        parts.append(f"session=<{self.conn.session_id}>")
+        LOGIN_LOG.info("Login: %s", ", ".join(parts), extra=LOGIN_PREFIX)
+
+    # -- the end --
+
+    async def _quit(self, event: Quit) -> None:
+        assert self.session is not None and self.user is not None
+        self.end_reason = "Logged out"
+        try:
+            await run_as(self.user.uid, self.user.gid, self.session.commit, event.deleted, event.seen)
+        except Exception as exc:  # noqa: BLE001 - logged; the client already has its +OK
+            LOG.error("Couldn't update INBOX at QUIT: %s", exc, extra=self.log_extra)
+            self.end_reason = "Storage error during logout."
+
+    async def finish(self) -> None:
+        self._closed = True
+        if self.login.sasl_id is not None:
+            with contextlib.suppress(Exception):
+                self.service.auth_client.cancel(self.login.sasl_id)
+        if self.session is not None and self.user is not None:
+            stats = self.session.logout_text(self.core, input_bytes=self.bytes_in, output_bytes=self.bytes_out,
+                                             session_id=self.conn.session_id)
+            LOG.info("Disconnected: %s %s", self.end_reason, stats, extra=self.log_extra)
+            with contextlib.suppress(Exception):
+                await run_as(self.user.uid, self.user.gid, self.session.close)
+        else:
+            self._log_login_disconnect()
+        with contextlib.suppress(Exception):
+            self.writer.close()
+            await asyncio.wait_for(self.writer.wait_closed(), 5)
+
+    def _log_login_disconnect(self) -> None:
+        secs = int(time.monotonic() - self.login.started)
+        if self.login.tried_plaintext:
+            state = "tried to use disallowed plaintext auth"
+        elif self.login.tried_unsupported:
+            state = "tried to use unsupported auth mechanism"
+        elif self.login.attempts:
+            state = f"auth failed, {self.login.attempts} attempts in {secs} secs"
+        else:
+            state = f"no auth attempts in {secs} secs"
+        parts = [f"user=<{self.login.user or ''}>"]
+        if self.login.method:
+            parts.append(f"method={self.login.method}")
+        parts.extend(self._ips())
+        security = self._security()
+        if security:
+            parts.append(security)
+        parts.append(f"session=<{self.conn.session_id}>")
+        LOGIN_LOG.info("Disconnected: %s (%s): %s", self.end_reason, state, ", ".join(parts), extra=LOGIN_PREFIX)
+
+
+class _SessionLocked(Exception):
+    pass
