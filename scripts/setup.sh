@@ -29,9 +29,15 @@ if [ "$(id -u)" = 0 ]; then
         apt-get install -y -qq $missing >/dev/null
     fi
     command -v fetchmail >/dev/null || apt-get install -y -qq fetchmail >/dev/null  # POP3 client tests
+    command -v mbsync >/dev/null || apt-get install -y -qq isync >/dev/null  # IMAP sync client tests
     # fail2ban-regex checks that our login log lines feed fail2ban's dovecot filter.
     if ! command -v fail2ban-regex >/dev/null; then
         DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fail2ban >/dev/null
+    fi
+    # Postfix for the smtpd_sasl_type = dovecot tests (each test runs a private instance).
+    if ! command -v postfix >/dev/null; then
+        echo "postfix postfix/main_mailer_type select No configuration" | debconf-set-selections
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postfix >/dev/null
     fi
     # The seed's virtual users live under one system account, vmail (uid/gid 10000), as the
     # tutorial creates it; its static userdb and sockets name that account.

@@ -21,6 +21,7 @@ import os
 from typing import Any
 
 from pydovecot.auth.backend import ChainBackend, service_from_settings
+from pydovecot.auth.lookup import split_master_login
 from pydovecot.auth.mechanisms import PassdbResult, fix_username
 from pydovecot.auth.service import AuthService, RequestInfo
 from pydovecot.auth.userdb.interface import UserdbResult as ChainUserdbResult
@@ -116,10 +117,14 @@ async def login_userdb_args(service: AuthService, user: str, password: bytes, in
     client logged in with differs. None when the userdb lookup fails."""
     backend = service.backend
     assert isinstance(backend, ChainBackend)
-    fixed, _ = fix_username(user, service.settings.username_rules)
-    if fixed is None:
+    rules = service.settings.username_rules
+    # "login*master": the username rules apply to each name, not to the separator.
+    name, login_user = split_master_login(user, rules.master_user_separator)
+    fixed, _ = fix_username(name, rules)
+    login = fix_username(login_user, rules)[0] if login_user is not None else None
+    if fixed is None or (login_user is not None and login is None):
         return None
-    request = backend.chain.new_request(fixed, service=info.service, local_ip=info.local_ip,
+    request = backend.chain.new_request(fixed, login_user=login, service=info.service, local_ip=info.local_ip,
                                         remote_ip=info.remote_ip, local_port=info.local_port,
                                         remote_port=info.remote_port, mechanism="PLAIN")
     outcome, result = await backend.chain.authenticate(request, password)
@@ -127,9 +132,12 @@ async def login_userdb_args(service: AuthService, user: str, password: bytes, in
         return None
     reply = request.userdb_reply.items() if request.userdb_reply is not None else []
     args = [request.user] + [name + ("=" + value if value else "") for name, value in reply]
+    if request.master_user is not None and not any(key == "master_user" for key, _ in reply):
+        args.append(f"master_user={request.master_user}")
     args.append("auth_mech=PLAIN")
-    if user != request.user:
-        args.append(f"auth_user={user}")
+    auth_user = request.master_user if request.master_user is not None else user
+    if auth_user != request.user:
+        args.append(f"auth_user={auth_user}")
     return args
 
 

@@ -8,8 +8,11 @@
 the chain's answer back: the passdb's extra fields (hidden ones stay hidden, as Dovecot only
 counts them), a user renamed by a lookup (its `user` field), credentials, and the userdb reply.
 
-Not carried: master-user logins through SASL authzid (the AuthBackend protocol has no authzid
-parameter); a login name containing auth_master_user_separator is still split by the chain.
+Master user logins: the mechanism splits ``login*master`` (auth_master_user_separator) or
+takes PLAIN's authzid, and the service passes the login user in `RequestInfo.login_user`; the
+chain checks the master's password in the master passdbs, then becomes the login user (running
+the normal passdbs for him with ``pass = yes``). The answer names both: `user` the login user,
+`master_user` the master (Dovecot's auth_user=).
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from pydovecot.auth.fields import AuthFields as RequestFields
 from pydovecot.auth.fields import AuthRequest, LogCallback
 from pydovecot.auth.lookup import AuthChain
 from pydovecot.auth.mechanisms import PassdbCapabilities, PassdbResult, UsernameRules, ascii_lower
+from pydovecot.auth.penalty import AuthPenalty, parse_networks
 from pydovecot.auth.service import (
     AuthService,
     AuthServiceSettings,
@@ -62,7 +66,7 @@ class ChainBackend:
         return self.chain.new_request(
             user, service=info.service, local_ip=info.local_ip, remote_ip=info.remote_ip,
             local_port=info.local_port, remote_port=info.remote_port, secured=info.secured,
-            mechanism=info.mechanism, session=params.get("session"))
+            mechanism=info.mechanism, session=params.get("session"), login_user=info.login_user)
 
     @staticmethod
     def _renamed(request: AuthRequest, asked: str) -> str | None:
@@ -70,8 +74,7 @@ class ChainBackend:
 
     @staticmethod
     def _passdb_fields(request: AuthRequest) -> AuthFields:
-        extra = [("auth_user", request.master_user)] if request.master_user is not None else []
-        return wire_fields(request.extra_fields, extra)
+        return wire_fields(request.extra_fields)
 
     async def verify_plain(self, user: str, password: bytes, info: RequestInfo) -> PassdbAnswer:
         request = self._request(user, info)
@@ -80,18 +83,20 @@ class ChainBackend:
         if result is PassdbResult.OK and not outcome.authenticated:
             # The chain ended on OK without any rule saying so ("return"): not authenticated.
             result = PassdbResult.PASSWORD_MISMATCH
+        renamed, master = self._renamed(request, user), request.master_user
         if result is not PassdbResult.OK:
-            return PassdbAnswer(result, user=self._renamed(request, user))
-        return PassdbAnswer(result, user=self._renamed(request, user), fields=self._passdb_fields(request))
+            return PassdbAnswer(result, user=renamed, master_user=master)
+        return PassdbAnswer(result, user=renamed, fields=self._passdb_fields(request), master_user=master)
 
     async def lookup_credentials(self, user: str, scheme: str, info: RequestInfo) -> PassdbAnswer:
         request = self._request(user, info)
         outcome = await self.chain.lookup_credentials(request, scheme)
         result = outcome.result
+        renamed, master = self._renamed(request, user), request.master_user
         if result is not PassdbResult.OK:
-            return PassdbAnswer(result, user=self._renamed(request, user))
-        return PassdbAnswer(result, user=self._renamed(request, user), fields=self._passdb_fields(request),
-                            credentials=outcome.credentials)
+            return PassdbAnswer(result, user=renamed, master_user=master)
+        return PassdbAnswer(result, user=renamed, fields=self._passdb_fields(request),
+                            credentials=outcome.credentials, master_user=master)
 
     async def lookup_user(self, user: str, info: RequestInfo) -> UserdbAnswer:
         request = self._request(user, info)
@@ -133,6 +138,7 @@ def service_settings(node: object, chain: AuthChain | None = None) -> AuthServic
         username_translation=str(get("auth_username_translation")),
         default_realm=str(get("auth_default_realm")),
         username_format=username_format_function(str(get("auth_username_format"))),
+        master_user_separator=str(get("auth_master_user_separator")),
     )
     passdb_count = len(chain.passdbs) if chain is not None else 1
     return AuthServiceSettings(
@@ -143,12 +149,22 @@ def service_settings(node: object, chain: AuthChain | None = None) -> AuthServic
         realms=_words(get("auth_realms")),
         hostname=str(get("hostname")) or AuthServiceSettings().hostname,
         passdbs=PassdbCapabilities(count=max(passdb_count, 1)),
+        has_master_passdbs=bool(chain.masterdbs) if chain is not None else False,
     )
 
 
-def service_from_settings(node: object, *, log_callback: LogCallback | None = None) -> AuthService:
+def service_from_settings(node: object, *, log_callback: LogCallback | None = None,
+                          penalty: bool = False) -> AuthService:
     """The auth service the settings describe, over its passdb/userdb chain.
+
+    ``penalty``: keep Dovecot's per-IP auth failure penalty (anvil's), exempting
+    login_trusted_networks. Off by default for embedders and test harnesses that log in from
+    127.0.0.1 over and over; the auth daemon (``python -m pydovecot.auth``) turns it on.
 
     Raises PassdbConfigError / MechanismConfigError for what Dovecot's auth refuses to start with."""
     chain = AuthChain.from_settings(node, log_callback=log_callback)
-    return AuthService(ChainBackend(chain), service_settings(node, chain))
+    table = None
+    if penalty:
+        trusted = node.get("login_trusted_networks")  # type: ignore[attr-defined]
+        table = AuthPenalty(trusted_networks=parse_networks(str(trusted or "")))
+    return AuthService(ChainBackend(chain), service_settings(node, chain), penalty=table)

@@ -237,9 +237,15 @@ class AuthChain:
 
     # --- requests --------------------------------------------------------------------------------
 
-    def new_request(self, login_name: str, **kwargs: object) -> AuthRequest:
-        """A request for ``login_name`` (split into master and login user if configured)."""
-        user, login_user = split_master_login(login_name, self.master_user_separator)
+    def new_request(self, login_name: str, login_user: str | None = None, **kwargs: object) -> AuthRequest:
+        """A request for ``login_name`` (split into master and login user if configured).
+
+        ``login_user`` is a login user the SASL mechanism already parsed (PLAIN authzid, or its
+        own split at the separator): ``login_name`` is then the master user, not split again."""
+        if login_user is None:
+            user, login_user = split_master_login(login_name, self.master_user_separator)
+        else:
+            user = login_name
         request = AuthRequest(user=user, **kwargs)  # type: ignore[arg-type]
         request.requested_login_user = login_user
         request.log_callback = self.log_callback

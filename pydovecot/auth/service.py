@@ -10,6 +10,11 @@ SASL runs in `pydovecot.auth.mechanisms`; every password and user lookup goes th
 `AuthBackend` (below), whose methods are coroutines so that nothing here blocks the loop.
 Failed authentications are answered after `failure_delay` seconds (auth_failure_delay) without
 holding up other requests, with the same answer for an unknown user and a wrong password.
+With an `AuthPenalty` table (pydovecot.auth.penalty), a request from an IP with recent failures
+starts only after that IP's penalty delay, as with Dovecot's anvil.
+Master user logins: a mechanism's authorization identity reaches the backend as
+`RequestInfo.login_user`; the answer's `master_user` becomes auth_user= in OK (or in the FAIL
+with code=authz_fail when the login user fails the normal passdbs).
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import contextlib
+import dataclasses
 import enum
 import itertools
 import logging
@@ -45,6 +51,7 @@ from pydovecot.auth.mechanisms import (
     fix_username,
     handshake_mech_lines,
 )
+from pydovecot.auth.penalty import AuthPenalty, userpass_checksum
 from pydovecot.auth.wire import client_protocol as cp
 from pydovecot.auth.wire import master_protocol as mp
 from pydovecot.auth.wire.fields import AuthFields
@@ -70,6 +77,10 @@ class RequestInfo:
     secured: bool = False
     mechanism: str | None = None  # None for master-socket lookups
     params: tuple[tuple[str, str], ...] = ()
+    # The SASL authorization identity (PLAIN authzid, or the part before
+    # auth_master_user_separator): the user a master user asks to log in as. The `user` the
+    # backend is called with is then the master user, whose password is checked.
+    login_user: str | None = None
 
 
 @dataclass(frozen=True)
@@ -82,6 +93,10 @@ class PassdbAnswer:
     fields: AuthFields = AuthFields()
     # lookup_credentials: the raw credentials in the asked scheme (see mechanisms/events.py).
     credentials: bytes | None = None
+    # A master user login: the master user who authenticated (`user` is then the login user).
+    # Dovecot sends it as auth_user= after original_user=, also in the FAIL of a login whose
+    # target user then failed the normal passdbs (pass = yes).
+    master_user: str | None = None
 
 
 class UserdbResult(enum.Enum):
@@ -99,7 +114,10 @@ class UserdbAnswer:
 
 
 class AuthBackend(Protocol):
-    """The passdb/userdb chain as the service uses it. Exceptions count as internal failures."""
+    """The passdb/userdb chain as the service uses it. Exceptions count as internal failures.
+
+    A master user login (SASL authzid) calls verify_plain/lookup_credentials with the master
+    user as ``user`` and the requested login user in ``request.login_user``."""
 
     async def verify_plain(self, user: str, password: bytes, request: RequestInfo) -> PassdbAnswer:
         """Check a plaintext password."""
@@ -129,6 +147,8 @@ class AuthServiceSettings:
     realms: tuple[str, ...] = ()
     hostname: str = field(default_factory=lambda: os.uname().nodename)
     passdbs: PassdbCapabilities = field(default_factory=PassdbCapabilities)
+    # Any `passdb { master = yes }`: without one an authzid other than the user is refused.
+    has_master_passdbs: bool = False
 
 
 # --- running a coroutine eagerly -------------------------------------------------------------
@@ -173,10 +193,20 @@ class _Resumed:
 
 # --- the service ------------------------------------------------------------------------------
 
+Scheduler = Callable[[float, Callable[[], None]], asyncio.TimerHandle]
+
+
 class AuthService:
-    def __init__(self, backend: AuthBackend, settings: AuthServiceSettings | None = None) -> None:
+    """``penalty``: the per-IP failure penalty table (None: no penalty, as without anvil).
+    ``call_later``: schedules the delayed starts and failures (the loop's call_later unless a
+    test injects its own clock)."""
+
+    def __init__(self, backend: AuthBackend, settings: AuthServiceSettings | None = None, *,
+                 penalty: AuthPenalty | None = None, call_later: Scheduler | None = None) -> None:
         self.backend = backend
         self.settings = settings or AuthServiceSettings()
+        self.penalty = penalty
+        self.call_later = call_later
         infos = configured_mechanisms(self.settings.mechanisms,
                                       anonymous_username=self.settings.anonymous_username,
                                       passdbs=self.settings.passdbs)
@@ -315,8 +345,13 @@ class _AuthRequest:
     mechanism: Mechanism
     info: RequestInfo
     fields: AuthFields = AuthFields()  # the passdb's extra fields, for OK
+    answer: PassdbAnswer | None = None  # the last passdb answer (its master_user, for OK/FAIL)
     final_success: Success | None = None  # waiting for the answer to the final server message
     lookup: asyncio.Task[PassdbAnswer] | None = None
+    started: bool = False  # the mechanism has started (not waiting out an auth penalty)
+    penalty_ident: str | None = None  # the remote IP as the penalty table knows it
+    last_penalty: int = 0  # the penalty when the request began
+    checksum: int = 0  # which user+password it tried (a retry does not raise the penalty)
 
 
 class ClientSession(_Session):
@@ -353,10 +388,10 @@ class ClientSession(_Session):
         if isinstance(event, cp.AuthBegin):
             request = self._new_request(event)
             self.requests[event.id] = request
-            self._advance(request, request.mechanism.start(event.initial_response))
+            self._begin(request)
         elif isinstance(event, cp.AuthContinue):
             request = self.requests.get(event.id)
-            if request is None:
+            if request is None or not request.started:
                 return
             if request.final_success is not None:
                 self._succeed(request, request.final_success)
@@ -370,6 +405,37 @@ class ClientSession(_Session):
             log.error("%s", event.message)
             self.abort()
 
+    def _later(self, delay: float, callback: Callable[[], None]) -> None:
+        """Run ``callback`` after ``delay`` seconds unless the connection closes first."""
+        handle: asyncio.TimerHandle
+
+        def fire() -> None:
+            self.delayed.discard(handle)
+            if not self.closed:
+                callback()
+        schedule = self.service.call_later or asyncio.get_running_loop().call_later
+        handle = schedule(delay, fire)
+        self.delayed.add(handle)
+
+    def _begin(self, request: _AuthRequest) -> None:
+        """Start the mechanism, after the remote IP's auth penalty if it has one."""
+        penalty = self.service.penalty
+        if penalty is not None:
+            begin = request.begin
+            request.penalty_ident = penalty.ident(begin.param("rip"), no_penalty=begin.flag("no-penalty"))
+            request.last_penalty, wait = penalty.delay(request.penalty_ident)
+            if wait > 0:
+                self._later(wait, lambda: self._start(request))
+                return
+        self._start(request)
+
+    def _start(self, request: _AuthRequest) -> None:
+        if self.requests.get(request.begin.id) is not request:
+            return  # cancelled while it waited
+        request.started = True
+        self._advance(request, request.mechanism.start(request.begin.initial_response))
+        self.flush()
+
     def _new_request(self, begin: cp.AuthBegin) -> _AuthRequest:
         settings = self.service.settings
         info = RequestInfo(service=begin.service, local_ip=begin.param("lip"), remote_ip=begin.param("rip"),
@@ -378,7 +444,8 @@ class ClientSession(_Session):
         context = AuthRequestContext(service=info.service, local_ip=info.local_ip, remote_ip=info.remote_ip,
                                      secured=info.secured, valid_client_cert=begin.flag("valid-client-cert"),
                                      realms=settings.realms, anonymous_username=settings.anonymous_username,
-                                     username_rules=settings.username_rules, hostname=settings.hostname)
+                                     username_rules=settings.username_rules, hostname=settings.hostname,
+                                     has_master_passdbs=settings.has_master_passdbs)
         return _AuthRequest(begin, create_mechanism(begin.mechanism, context), info)
 
     def _advance(self, request: _AuthRequest, event: Event) -> None:
@@ -399,7 +466,12 @@ class ClientSession(_Session):
             if isinstance(event, Failure):
                 self._fail(request, event)
                 return
-            done, outcome = run_eagerly(self._passdb(event, request.info))
+            if isinstance(event, VerifyPlain):
+                request.checksum = userpass_checksum(event.user, event.password)
+            info = request.info
+            if event.authzid is not None and event.authzid != event.user:
+                info = dataclasses.replace(info, login_user=event.authzid)
+            done, outcome = run_eagerly(self._passdb(event, info))
             if not done:
                 task = outcome
                 request.lookup = task
@@ -416,6 +488,7 @@ class ClientSession(_Session):
 
     def _passdb_reply(self, request: _AuthRequest, answer: PassdbAnswer) -> Event:
         request.fields = answer.fields
+        request.answer = answer
         return request.mechanism.passdb_reply(PassdbReply(answer.result, answer.credentials, answer.user))
 
     async def _passdb(self, event: VerifyPlain | LookupCredentials, info: RequestInfo) -> PassdbAnswer:
@@ -430,11 +503,15 @@ class ClientSession(_Session):
             return PassdbAnswer(PassdbResult.INTERNAL_FAILURE)
 
     @staticmethod
-    def _original_user_tail(mech: Mechanism) -> list[tuple[str, str]]:
-        original = mech.fields.original_user
-        if original is not None and original != mech.fields.user:
-            return [("original_user", original)]
-        return []
+    def _original_user_tail(request: _AuthRequest, user: str | None) -> list[tuple[str, str]]:
+        """original_user= when the name changed, then auth_user= for a master user login."""
+        tail = []
+        original = request.mechanism.fields.original_user
+        if original is not None and original != user:
+            tail.append(("original_user", original))
+        if request.answer is not None and request.answer.master_user is not None:
+            tail.append(("auth_user", request.answer.master_user))
+        return tail
 
     def _succeed(self, request: _AuthRequest, event: Success) -> None:
         rid = request.begin.id
@@ -443,7 +520,9 @@ class ClientSession(_Session):
             resp = base64.b64encode(event.extra_server_data).decode()
             fields = AuthFields(fields.items + AuthFields.of([("resp", resp)]).items)
         self.requests.pop(rid, None)
-        self.conn.send_ok(rid, event.user, fields, self._original_user_tail(request.mechanism))
+        if self.service.penalty is not None and request.last_penalty != 0:
+            self.service.penalty.update(request.penalty_ident, 0)  # success resets the penalty
+        self.conn.send_ok(rid, event.user, fields, self._original_user_tail(request, event.user))
 
     def _fail(self, request: _AuthRequest, event: Failure) -> None:
         rid = request.begin.id
@@ -456,24 +535,25 @@ class ClientSession(_Session):
         elif event.reason in (PassdbResult.USER_DISABLED.value, PassdbResult.PASS_EXPIRED.value):
             code = event.reason
         user = mech.fields.user if mech.fields.user is not None else mech.fields.original_user
-        tail = self._original_user_tail(mech)
+        named = mech.fields.user
+        passdb = request.answer
+        if passdb is not None and passdb.master_user is not None:
+            # The master user authenticated, but the login user failed (pass = yes).
+            user = named = passdb.user or user
+            code = code if event.temporary else "authz_fail"
+        tail = self._original_user_tail(request, named)
+        if self.service.penalty is not None:
+            self.service.penalty.update(request.penalty_ident, request.last_penalty + 1, request.checksum)
 
         def answer() -> None:
-            if not self.closed:
-                self.conn.send_fail(rid, user=user, code=code, tail=tail)
-                self.flush()
+            self.conn.send_fail(rid, user=user, code=code, tail=tail)
+            self.flush()
 
         delay = self.service.settings.failure_delay
         if delay <= 0:
             self.conn.send_fail(rid, user=user, code=code, tail=tail)
             return
-        handle: asyncio.TimerHandle
-
-        def fire() -> None:
-            self.delayed.discard(handle)
-            answer()
-        handle = asyncio.get_running_loop().call_later(delay, fire)
-        self.delayed.add(handle)
+        self._later(delay, answer)
 
 
 # --- the master/userdb protocol ---------------------------------------------------------------

@@ -64,4 +64,8 @@ def create_passdb(driver: str, args: str) -> Passdb:
         from .passwd import ShadowPassdb
 
         return ShadowPassdb.from_args(args)
+    if driver == "checkpassword":
+        from .checkpassword import CheckpasswordPassdb
+
+        return CheckpasswordPassdb.from_args(args)
     raise PassdbConfigError(f"Unknown passdb driver '{driver}'")

@@ -56,4 +56,8 @@ def create_userdb(driver: str, args: str) -> Userdb:
         from .passwd import PasswdUserdb
 
         return PasswdUserdb()
+    if driver == "checkpassword":
+        from .checkpassword import CheckpasswordUserdb
+
+        return CheckpasswordUserdb.from_args(args)
     raise PassdbConfigError(f"Unknown userdb driver '{driver}'")

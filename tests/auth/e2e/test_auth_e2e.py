@@ -42,7 +42,7 @@ async def running(failure_delay: int = 0) -> AsyncIterator[Setup]:
     directory = Path(tempfile.mkdtemp(prefix="pde", dir="/tmp"))
     setup = write_setup(directory, failure_delay=failure_delay)
     ready, stop = asyncio.Event(), asyncio.Event()
-    task = asyncio.ensure_future(serve(str(setup.conf), None, ready=ready, stop=stop))
+    task = asyncio.ensure_future(serve(str(setup.conf), None, ready=ready, stop=stop, penalty=False))
     try:
         waiter = asyncio.ensure_future(ready.wait())
         await asyncio.wait([waiter, task], timeout=30, return_when=asyncio.FIRST_COMPLETED)
