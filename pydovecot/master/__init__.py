@@ -1,7 +1,8 @@
 """The master process: listeners, the service registry, TLS, signals and the dovecot CLI.
 
 Services plug in with ``register_service(name, factory)`` (see ``registry``); ``Master`` in
-``server`` binds the configured listeners and serves them all from one asyncio loop.
+``server`` binds the configured listeners and serves them from its asyncio loop or from worker
+processes sharing the sockets (``workers``; docs/process-model.md).
 """
 
 from __future__ import annotations

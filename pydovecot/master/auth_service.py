@@ -40,4 +40,4 @@ def _serves(listener: ListenerSpec) -> bool:
     return listener.kind == "unix" and listener_role(listener.name) is not None
 
 
-register_service("auth", AuthHandler, serves=_serves)
+register_service("auth", AuthHandler, serves=_serves, shared_state=True)

@@ -16,11 +16,22 @@ from typing import Protocol, runtime_checkable
 
 from pydovecot.log import Log
 from pydovecot.login.connection import ConnectionInfo
+from pydovecot.login.session_id import new_session_id
 
 from .services import ListenerSpec
 
 # The master hands protocol handlers the connection description of the login layer.
 ConnInfo = ConnectionInfo
+
+
+def connection_info(spec: ListenerSpec, writer: asyncio.StreamWriter | None) -> ConnInfo:
+    """The ConnInfo of a connection accepted on ``spec`` (the master's and the workers' alike)."""
+    local = writer.get_extra_info("sockname") if writer and spec.kind == "inet" else None
+    remote = writer.get_extra_info("peername") if writer and spec.kind == "inet" else None
+    rip, rport = (remote[0], remote[1]) if remote else (None, None)
+    lip, lport = (local[0], local[1]) if local else (None, None)
+    return ConnInfo(lip, lport, rip, rport, listener=spec.name, tls=spec.ssl, kind=spec.kind,
+                    session_id=new_session_id(rip, rport))
 
 
 @dataclass
@@ -54,6 +65,9 @@ class Registration:
     # Which of the service's listeners it serves (auth serves auth-client, not token-login);
     # decided before any handler exists, since sockets are bound before daemonizing.
     serves: ListenerFilter | None = None
+    # Its state must be one for the whole server (auth's cache and penalty): it always runs in
+    # the master process, never in worker processes (see workers.py).
+    shared_state: bool = False
 
     def wants(self, listener: ListenerSpec) -> bool:
         return self.serves is None or self.serves(listener)
@@ -62,8 +76,9 @@ class Registration:
 _REGISTRY: dict[str, Registration] = {}
 
 
-def register_service(name: str, factory: ServiceFactory, *, serves: ListenerFilter | None = None) -> None:
-    _REGISTRY[name] = Registration(factory, serves)
+def register_service(name: str, factory: ServiceFactory, *, serves: ListenerFilter | None = None,
+                     shared_state: bool = False) -> None:
+    _REGISTRY[name] = Registration(factory, serves, shared_state)
 
 
 def unregister_service(name: str) -> None:

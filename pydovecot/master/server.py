@@ -1,9 +1,10 @@
-"""The master: one asyncio process serving every listener of every registered service.
+"""The master: an asyncio process serving the listeners of every registered service, itself or
+through pools of forked worker processes (workers.py; docs/process-model.md).
 
-Why one process and not Dovecot's process per service (and per user): an idle IMAP client costs
-a few kilobytes as a coroutine but megabytes as a process, and a Python process per connection
-would also pay the interpreter start-up on every login.  The price: no per-user uid (see
-privileges.py) and one CPU core; run several instances behind a balancer to use more.
+Why asyncio and not Dovecot's process per connection: an idle IMAP client costs a few kilobytes
+as a coroutine but megabytes as a process.  Workers (one asyncio loop each, sharing the
+listening sockets) bring the other cores in; services with shared state (auth) stay here.
+The price: no per-user uid (see privileges.py).
 
 Life cycle: ``prepare()`` (synchronous: settings, base_dir, pid check, bind sockets -- before
 daemonizing) then ``run()`` (asyncio: handlers, accept loops, signals) until stopped.
@@ -19,14 +20,15 @@ import ssl
 from dataclasses import dataclass, field
 
 from pydovecot.log import Log, LogSink
-from pydovecot.login.session_id import new_session_id
 
 from .listeners import BoundListener, bind_listener
 from .pidfile import check_not_running, remove_pid, write_pid
-from .registry import ConnInfo, ServiceHandler, SharedContext, registered_services
+from .registry import ConnInfo, ServiceHandler, SharedContext, connection_info, registered_services
 from .services import ListenerSpec, MasterSettings, ServiceSpec, read_master_settings
 from .signals import SignalInfo, SignalWatcher
 from .tls import TLSConfigError, tls_context
+from .worker_process import WorkerJob
+from .workers import WorkerSupervisor, plan_workers, process_model
 
 
 class MasterError(Exception):
@@ -99,6 +101,8 @@ class Master:
         self.tls: ssl.SSLContext | None = None
         self._early_warnings: list[str] = []
         self._early_errors: list[str] = []
+        self.model = "auto"  # the process model, see workers.py
+        self.supervisor: WorkerSupervisor | None = None
 
     # --- before daemonizing -----------------------------------------------------------------
 
@@ -110,6 +114,10 @@ class Master:
             self.tree = load_tree(self.config_path)
         settings = read_master_settings(self.tree)
         self.settings = settings
+        try:
+            self.model = process_model()
+        except ValueError as e:
+            raise MasterError(str(e)) from None
         os.makedirs(settings.base_dir, mode=0o755, exist_ok=True)
         from .pidfile import AlreadyRunning
 
@@ -172,10 +180,17 @@ class Master:
             for line in self._early_errors:
                 log.error(line)
             self.context = SharedContext(self.settings.base_dir, self.tls)
+            self.context.values["auth_socket"] = os.path.join(self.settings.base_dir, "auth-client")
+            self.supervisor = WorkerSupervisor(log)
             for service in self.settings.services:
-                self._start_service(service)
+                size = self._worker_count(service)
+                if size:
+                    self.supervisor.start(service, size, self._worker_job(service))
+                else:
+                    self._start_service(service)
             for spec in list(self.bound):
-                await self._serve(spec)
+                if spec.service not in self.supervisor.services():
+                    await self._serve(spec)
             if handle_signals:
                 self._watcher = SignalWatcher(asyncio.get_running_loop(), self._on_signal)
                 self._watcher.start()
@@ -267,12 +282,7 @@ class Master:
             transport.close()
 
     def _conn_info(self, spec: ListenerSpec, writer: asyncio.StreamWriter | None) -> ConnInfo:
-        local = writer.get_extra_info("sockname") if writer and spec.kind == "inet" else None
-        remote = writer.get_extra_info("peername") if writer and spec.kind == "inet" else None
-        rip, rport = (remote[0], remote[1]) if remote else (None, None)
-        lip, lport = (local[0], local[1]) if local else (None, None)
-        return ConnInfo(lip, lport, rip, rport, listener=spec.name, tls=spec.ssl, kind=spec.kind,
-                        session_id=new_session_id(rip, rport))
+        return connection_info(spec, writer)
 
     async def _connection(self, spec: ListenerSpec, reader: asyncio.StreamReader,
                           writer: asyncio.StreamWriter) -> None:
@@ -357,15 +367,56 @@ class Master:
         for spec in [s for s in self.bound if s not in wanted]:
             await self._close_listener(spec)
         self.tree, self.settings = tree, settings
+        in_workers = self.supervisor.services() if self.supervisor else set()
         for service in settings.services:
-            self._start_service(service)
+            if service.name not in in_workers and not (self._worker_count(service) and
+                                                       service.name not in self.runtimes):
+                self._start_service(service)
         for spec in wanted - set(self.bound):
             try:
                 self._bind(spec)
-                if spec in self.bound:
+                if spec in self.bound and spec.service not in in_workers:
                     await self._serve(spec)
             except Exception as e:  # noqa: BLE001 - keep running with what we have
                 self.log.error(str(e))
+        self._reload_workers(settings)
+
+    # --- worker processes (workers.py) ------------------------------------------------------
+
+    def _worker_count(self, service: ServiceSpec) -> int:
+        registration = registered_services().get(service.name)
+        if registration is None:
+            return 0
+        return plan_workers(service, model=self.model, shared_state=registration.shared_state)
+
+    def _worker_job(self, service: ServiceSpec) -> WorkerJob:
+        assert self.settings is not None and self.log is not None
+        listeners = [bound for spec, bound in self.bound.items() if spec.service == service.name]
+        return WorkerJob(service, listeners, self.tree, self.log.sink, self.settings.base_dir, self.tls,
+                         self.settings.shutdown_clients, os.path.join(self.settings.base_dir, "auth-client"),
+                         self.config_path if self._given_sink is None else None)
+
+    def _reload_workers(self, settings: MasterSettings) -> None:
+        """A new generation of workers from the new settings.  A service keeps the process model
+        it started with (moving its sockets between master and workers needs a restart)."""
+        if self.supervisor is None or self.log is None:
+            return
+        names = {s.name for s in settings.services}
+        for name in self.supervisor.services() - names:
+            self.supervisor.remove(name)
+        for service in settings.services:
+            size = self._worker_count(service)
+            pool = self.supervisor.pools.get(service.name)
+            if pool is None:
+                if size and service.name not in self.runtimes:
+                    self.supervisor.start(service, size, self._worker_job(service))
+                elif size:
+                    self.log.warning(f"service({service.name}): process model change needs a restart")
+                continue
+            if not size:
+                self.log.warning(f"service({service.name}): process model change needs a restart")
+                size = pool.size
+            self.supervisor.replace(service, size, self._worker_job(service))
 
     async def _close_listener(self, spec: ListenerSpec) -> None:
         server = self.servers.pop(spec, None)
@@ -381,9 +432,14 @@ class Master:
         if self._watcher is not None:
             self._watcher.stop()
             self._watcher = None
+        if self.supervisor is not None:
+            self.supervisor.signal_stop()
         for spec in list(self.servers):
             await self._close_listener(spec)
         self.close_listeners()
+        if self.supervisor is not None and (self.settings is None or self.settings.shutdown_clients):
+            # `dovecot stop` returns once the pid file is gone: by then no worker is left either.
+            await self.supervisor.wait_stopped(shutdown_clients=True)
         if self.settings is not None:
             remove_pid(self.settings.pid_file)
         if self.settings is None or self.settings.shutdown_clients:
@@ -392,6 +448,9 @@ class Master:
         if self.tasks:
             # shutdown_clients=no: the clients keep their sessions until they log out.
             await asyncio.gather(*self.tasks, return_exceptions=True)
+        if self.supervisor is not None:
+            await self.supervisor.wait_stopped(shutdown_clients=self.settings is None or
+                                               self.settings.shutdown_clients)
         for runtime in self.runtimes.values():
             for generation in [*runtime.old, runtime.current]:
                 with contextlib.suppress(Exception):

@@ -36,6 +36,12 @@ class ServiceSpec:
     protocol: str
     listeners: tuple[ListenerSpec, ...]
     connection_limit: int  # client_limit x process_limit: the connections Dovecot would accept
+    # The process-model knobs, defaults resolved (0 -> default_*); see workers.py for their use.
+    process_limit: int = 1
+    client_limit: int = 1000
+    service_count: int = 0  # connections a worker serves before it exits; 0 = no limit
+    process_min_avail: int = 0
+    vsz_limit: int = 0  # bytes of address space per worker; 0 = unlimited
 
 
 @dataclass(frozen=True)
@@ -52,6 +58,9 @@ class MasterSettings:
 
     def service(self, name: str) -> ServiceSpec | None:
         return next((s for s in self.services if s.name == name), None)
+
+
+_ALL_ONES = 2**64 - 1
 
 
 def _resolve(root: object, value: str) -> str:
@@ -98,6 +107,11 @@ def read_master_settings(tree: object) -> MasterSettings:
                     user=_resolve(root, str(item.get("user"))), group=_resolve(root, str(item.get("group")))))
         client_limit = int(node.get("client_limit")) or default_client
         process_limit = int(node.get("process_limit")) or default_process
-        services.append(ServiceSpec(name, protocol, tuple(listeners), client_limit * process_limit))
+        vsz_limit = int(node.get("vsz_limit"))
+        if vsz_limit == _ALL_ONES:  # "unset": the service follows default_vsz_limit
+            vsz_limit = int(root.get("default_vsz_limit"))
+        services.append(ServiceSpec(name, protocol, tuple(listeners), client_limit * process_limit,
+                                    process_limit, client_limit, int(node.get("service_count")),
+                                    int(node.get("process_min_avail")), vsz_limit))
     return MasterSettings(base_dir, protocols, tuple(services), bool(root.get("shutdown_clients")),
                           str(root.get("instance_name")))
