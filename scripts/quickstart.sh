@@ -7,5 +7,6 @@ if [ ! -x .venv/bin/python ]; then
 fi
 .venv/bin/python -m pip install -q --disable-pip-version-check -e . --config-settings editable_mode=compat
 bash examples/quickstart/prepare.sh
-# The daemons are not there yet: show the configuration the server will run.
-exec .venv/bin/python -m doveconf -c examples/quickstart/dovecot.conf -n
+echo "pydovecot: IMAP 127.0.0.1:10143, POP3 :10110, LMTP :10024; users alice@example.test and"
+echo "bob@example.test, password quickstart; log in /tmp/pydovecot-quickstart/dovecot.log; Ctrl-C stops it."
+exec .venv/bin/python -m pydovecot -F -c examples/quickstart/dovecot.conf

@@ -23,8 +23,7 @@ EXIT_TEMPFAIL = 75
 # Modules that register services when imported.  Missing ones (protocols not written yet) are
 # skipped; PYDOVECOT_SERVICE_MODULES (comma-separated) adds more, e.g. a test's echo service, and
 # PYDOVECOT_ONLY_SERVICE_MODULES replaces the whole list (tests that must not serve IMAP on 143).
-SERVICE_MODULES = ("pydovecot.master.auth_service", "pydovecot.imap.server", "pydovecot.pop3.server",
-                   "pydovecot.lmtp.server")
+SERVICE_MODULES = ("pydovecot.master.auth_service", "pydovecot.master.protocol_services")
 
 
 def import_service_modules() -> None:
@@ -132,6 +131,9 @@ def _run(master: Master, ready_fd: int | None = None) -> int:
     identity = target_identity(master.tree.lookup())  # type: ignore[attr-defined]
     master.write_pid()
     if identity is not None:
+        from pydovecot.storage.access import preload_modules
+
+        preload_modules()
         drop_privileges(identity, [master.settings.base_dir])
 
     async def main() -> None:

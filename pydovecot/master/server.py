@@ -19,7 +19,7 @@ import resource
 import ssl
 from dataclasses import dataclass, field
 
-from pydovecot.log import Log, LogSink
+from pydovecot.log import Log, LogSink, bridge
 
 from .listeners import BoundListener, bind_listener
 from .pidfile import check_not_running, remove_pid, write_pid
@@ -147,8 +147,11 @@ class Master:
             self.bound[spec] = bound
 
     def open_log(self) -> Log:
-        sink = self._given_sink or LogSink.from_settings(self.tree.lookup())  # type: ignore[attr-defined]
+        root = self.tree.lookup()  # type: ignore[attr-defined]
+        sink = self._given_sink or LogSink.from_settings(root)
         self.log = Log(sink)
+        # The daemons below log through the standard logging module: into the same targets.
+        bridge.install(sink, debug=bool(root.get("mail_debug")) or bool(root.get("auth_debug")))
         return self.log
 
     def write_pid(self) -> None:

@@ -10,10 +10,14 @@ needs for its listeners. Without root (or on other systems) calls run as the pro
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import ctypes
 import ctypes.util
 import functools
+import importlib
 import os
+import pkgutil
+import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
@@ -30,6 +34,40 @@ if hasattr(os, "getuid") and os.uname().sysname == "Linux":
 _EXECUTOR = ThreadPoolExecutor(max_workers=min(32, (os.cpu_count() or 1) * 4), thread_name_prefix="mail-io")
 
 
+_preloaded = False
+_preload_lock = threading.Lock()
+# Imported lazily by the standard library or by us while serving mail.
+_PRELOAD_PACKAGES = ("encodings", "email", "pydovecot")
+_PRELOAD_MODULES = ("html", "html.entities", "html.parser", "gzip", "bz2", "lzma", "zlib", "sqlite3", "base64",
+                    "quopri", "uu", "calendar", "zoneinfo", "ipaddress", "unicodedata", "marshal", "fcntl",
+                    "shlex", "subprocess", "uuid", "hashlib", "hmac", "secrets", "json", "tempfile", "shutil")
+
+
+def preload_modules() -> None:
+    """Import now what would otherwise be imported lazily later.
+
+    Once the process runs as the mail user (the master drops root) or a worker thread has the
+    user's file-system uid, a Python installed where that user cannot read (/root/.pyenv,
+    a 0700 virtualenv) cannot import anything more: a lazy ``import encodings.koi8_r`` would
+    turn a known charset into an unknown one, a lazy ``import email.parser`` into a crash.
+    """
+    global _preloaded
+    with _preload_lock:
+        if _preloaded:
+            return
+        for package in _PRELOAD_PACKAGES:
+            module = importlib.import_module(package)
+            for info in pkgutil.walk_packages(module.__path__, package + "."):
+                if info.name.endswith("__main__"):
+                    continue
+                with contextlib.suppress(Exception):
+                    importlib.import_module(info.name)
+        for name in _PRELOAD_MODULES:
+            with contextlib.suppress(ImportError):
+                importlib.import_module(name)
+        _preloaded = True
+
+
 def can_switch() -> bool:
     return _libc is not None and os.geteuid() == 0
 
@@ -38,6 +76,7 @@ def _call_as(uid: int | None, gid: int | None, func: Callable[..., T], *args: An
     switch = can_switch() and (uid is not None or gid is not None)
     if not switch:
         return func(*args)
+    preload_modules()
     # setfsgid before setfsuid: the group change needs the root fsuid's capability.
     if gid is not None:
         _libc.setfsgid(gid)
