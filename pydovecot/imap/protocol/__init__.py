@@ -15,6 +15,7 @@ from .core import (
     Event,
     IdleDone,
     ImapServerProtocol,
+    SaslResponse,
 )
 from .errors import ImapProtocolError, Severity
 from .parser import parse_command
@@ -30,6 +31,7 @@ __all__ = [
     "ImapProtocolError",
     "ImapServerProtocol",
     "ReceiveBuffer",
+    "SaslResponse",
     "Severity",
     "check_command_state",
     "parse_command",

@@ -291,6 +291,27 @@ class Search:
 
 
 @dataclass(frozen=True)
+class Sort:
+    """SORT (RFC 5256), with ESORT's RETURN options (RFC 5267) when given."""
+
+    tag: bytes
+    program: tuple[str, ...]  # upper case, REVERSE kept as a word
+    charset: str
+    criteria: SearchAnd
+    uid: bool = False
+    return_options: tuple[str, ...] | None = None
+
+
+@dataclass(frozen=True)
+class Thread:
+    tag: bytes
+    algorithm: str  # upper case: REFERENCES, REFS, ORDEREDSUBJECT
+    charset: str
+    criteria: SearchAnd
+    uid: bool = False
+
+
+@dataclass(frozen=True)
 class Fetch:
     tag: bytes
     sequence_set: SequenceSet
@@ -337,5 +358,5 @@ AuthenticatedCommand = (
     | Enable
     | Idle
 )
-SelectedCommand = Check | Close | Unselect | Expunge | Search | Fetch | Store | Copy
+SelectedCommand = Check | Close | Unselect | Expunge | Search | Sort | Thread | Fetch | Store | Copy
 Command = AnyStateCommand | NotAuthenticatedCommand | AuthenticatedCommand | SelectedCommand

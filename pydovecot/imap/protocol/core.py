@@ -45,13 +45,21 @@ class IdleDone:
 
 
 @dataclass(frozen=True)
+class SaslResponse:
+    """A client's line answering an AUTHENTICATE challenge (base64, or `*` to cancel)."""
+
+    tag: bytes
+    data: bytes
+
+
+@dataclass(frozen=True)
 class ConnectionClosing:
     """The peer broke the protocol beyond recovery; send the queued BYE and close."""
 
     reason: str
 
 
-Event = CommandReceived | CommandRejected | IdleDone | ConnectionClosing
+Event = CommandReceived | CommandRejected | IdleDone | SaslResponse | ConnectionClosing
 
 
 class ImapServerProtocol:
@@ -65,6 +73,7 @@ class ImapServerProtocol:
         self._buffer = ReceiveBuffer(max_line_length, max_literal_size)
         self._outgoing = bytearray()
         self._idle_tag: bytes | None = None
+        self._sasl_tag: bytes | None = None
         self._closing = False
 
     @property
@@ -74,6 +83,15 @@ class ImapServerProtocol:
     @property
     def logged_in(self) -> bool:
         return self.state in (ConnectionState.AUTHENTICATED, ConnectionState.SELECTED)
+
+    @property
+    def max_literal_size(self) -> int:
+        return self._buffer.max_literal_size
+
+    @max_literal_size.setter
+    def max_literal_size(self, value: int) -> None:
+        """The server raises the limit after login (APPEND) and keeps it low before."""
+        self._buffer.max_literal_size = value
 
     def receive_data(self, data: bytes) -> None:
         self._buffer.feed(data)
@@ -87,6 +105,11 @@ class ImapServerProtocol:
         """The server accepted IDLE: send `+ idling` and wait for DONE."""
         self._idle_tag = tag
         self._outgoing += responses.continuation(responses.CONTINUE_IDLE)
+
+    def start_sasl(self, tag: bytes, challenge: bytes) -> None:
+        """AUTHENTICATE goes on: send `+ challenge`; the next line is the client's response."""
+        self._sasl_tag = tag
+        self._outgoing += b"+ " + challenge + responses.CRLF
 
     def next_event(self) -> Event | None:
         if self._closing:
@@ -104,6 +127,9 @@ class ImapServerProtocol:
         assert isinstance(event, CommandLine)
         if self._idle_tag is not None:
             return self._idle_line(event.raw)
+        if self._sasl_tag is not None:
+            tag, self._sasl_tag = self._sasl_tag, None
+            return SaslResponse(tag, event.raw)
         return self._command_line(event.raw)
 
     def _command_line(self, raw: bytes) -> Event:

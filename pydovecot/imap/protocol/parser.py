@@ -21,7 +21,9 @@ from .mutf7 import InvalidMutf7, decode_mutf7
 # Tags: astring characters except '+'; '*' alone is not a tag either.
 _TAG = re.compile(rb"[^(){ \x00-\x1f\x7f%*\"\\+]+")
 _COMMAND_NAME = re.compile(rb"[A-Za-z0-9._-]+")
-_UINT32_MAX_SEQ = 0xFFFFFFFE  # Dovecot keeps 2^32-1 for '*', so the largest number is one less
+# 2^32-1 parses (UID FETCH 1:4294967295 works in Dovecot); for sequence numbers it is beyond any
+# mailbox, which the server layer reports as "Invalid messageset".
+_UINT32_MAX_SEQ = 0xFFFFFFFF
 _NUMBER = re.compile(rb"[0-9]+")
 _MONTHS = ("JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC")
 _SYSTEM_FLAGS = {f.upper(): f for f in ("\\Answered", "\\Flagged", "\\Deleted", "\\Seen", "\\Draft")}
@@ -134,7 +136,7 @@ def _number(word: bytes | None, reason: str, limit: int = 2**63 - 1) -> int:
 
 
 def parse_sequence_set(word: bytes | None) -> c.SequenceSet:
-    """`1:3,5,*:7` or `$`; numbers 1..2^32-2. A trailing comma is tolerated, as Dovecot does."""
+    """`1:3,5,*:7` or `$`; numbers 1..2^32-1. A trailing comma is tolerated, as Dovecot does."""
     if word == b"$":
         return c.SequenceSet(saved_result=True)
     if not word:
@@ -198,19 +200,15 @@ def parse_datetime(text: bytes) -> datetime:
     )
     if match is None:
         raise ValueError(text)
-    day = parse_date(match.group(1))
+    day_text, month_text, year_text = match.group(1).split(b"-")
+    month = _MONTHS.index(month_text.decode("ascii").upper()) + 1
     offset = timedelta(hours=int(match.group(6)), minutes=int(match.group(7)))
     if match.group(5) == b"-":
         offset = -offset
-    return datetime(
-        day.year,
-        day.month,
-        day.day,
-        int(match.group(2)),
-        int(match.group(3)),
-        int(match.group(4)),
-        tzinfo=timezone(offset),
-    )
+    # Dovecot normalises the day like mktime() does: APPEND's "32-Jan-2020" is 1 Feb 2020.
+    start = datetime(int(year_text), month, 1, int(match.group(2)), int(match.group(3)), int(match.group(4)),
+                     tzinfo=timezone(offset))
+    return start + timedelta(days=int(day_text) - 1)
 
 
 def _no_more(lexer: Lexer) -> None:
@@ -858,6 +856,51 @@ def _search(tag: bytes, lexer: Lexer, uid: bool) -> c.Command:
     return c.Search(tag, criteria, uid, charset, return_options)
 
 
+def _sort(tag: bytes, lexer: Lexer, uid: bool) -> c.Command:
+    if not lexer.skip_space() or lexer.at_end():
+        raise ImapProtocolError("Missing arguments")
+    return_options = None
+    if lexer.raw[lexer.pos : lexer.pos + 7].upper() == b"RETURN ":
+        lexer.pos += 7
+        if not lexer.open_paren():
+            raise ImapProtocolError("Invalid RETURN options")
+        options = tuple(w.decode("ascii", "replace").upper() for w in lexer.read_word_list())
+        if any(option not in _SEARCH_RETURN for option in options):
+            raise ImapProtocolError("Unknown SORT return option")
+        return_options = options or ("ALL",)
+        if not lexer.skip_space():
+            raise ImapProtocolError("Missing arguments")
+    if not lexer.open_paren():
+        raise ImapProtocolError("Invalid sort argument")
+    program = tuple(w.decode("ascii", "replace").upper() for w in lexer.read_word_list())
+    if not program:
+        raise ImapProtocolError("Empty sort program")
+    charset = _search_charset(lexer)
+    return c.Sort(tag, program, charset, parse_search_criteria(lexer), uid, return_options)
+
+
+def _thread(tag: bytes, lexer: Lexer, uid: bool) -> c.Command:
+    if not lexer.skip_space() or lexer.at_end():
+        raise ImapProtocolError("Missing arguments")
+    algorithm = lexer.read_atom()
+    if algorithm is None:
+        raise ImapProtocolError("Invalid thread algorithm argument")
+    charset = _search_charset(lexer)
+    return c.Thread(tag, algorithm.decode("ascii", "replace").upper(), charset, parse_search_criteria(lexer), uid)
+
+
+def _search_charset(lexer: Lexer) -> str:
+    """SORT's and THREAD's mandatory charset, followed by the search keys."""
+    if not lexer.skip_space():
+        raise ImapProtocolError("Missing arguments")
+    name = lexer.read_astring()
+    if name is None:
+        raise ImapProtocolError("Invalid charset argument")
+    if not lexer.skip_space() or lexer.at_end():
+        raise ImapProtocolError("Missing search parameters")
+    return name.decode("ascii", "replace").upper()
+
+
 class _Pending:
     """A SEARCH operator waiting for its operands: the top level, '(', NOT or OR."""
 
@@ -998,6 +1041,8 @@ def _search_key(name: str, word: bytes, lexer: Lexer) -> c.SearchCriterion:
 
 _Handler = Callable[[bytes, Lexer, bool], c.Command]
 _HANDLERS: dict[bytes, _Handler] = {
+    b"SORT": _sort,
+    b"THREAD": _thread,
     b"CAPABILITY": _capability,
     b"NOOP": _noop,
     b"LOGOUT": _logout,
@@ -1029,4 +1074,4 @@ _HANDLERS: dict[bytes, _Handler] = {
     b"COPY": _copy,
     b"MOVE": _move,
 }
-_UID_COMMANDS = {b"FETCH", b"STORE", b"SEARCH", b"COPY", b"MOVE", b"EXPUNGE"}
+_UID_COMMANDS = {b"FETCH", b"STORE", b"SEARCH", b"SORT", b"THREAD", b"COPY", b"MOVE", b"EXPUNGE"}

@@ -36,6 +36,7 @@ FIRST_LINE_ONLY = {
 SERVER_LAYER = {
     "select_condstore_qresync_bad": "QRESYNC must have been ENABLEd: session state",
     "append_huge_literal": "Dovecot streams APPEND literals of any size to storage",
+    "fetch_max_uint32": "2^32-1 parses; a sequence number beyond the mailbox is the session's BAD",
 }
 
 

@@ -50,7 +50,7 @@ def test_sequence_sets() -> None:
     assert fetch.sequence_set.ranges == ((1, c.STAR), (5, 5), (c.STAR, 3), (4294967294, 4294967294))
     saved = parse_command(b"a UID COPY $ Trash")
     assert saved == c.Copy(b"a", c.SequenceSet(saved_result=True), "Trash", uid=True)
-    for bad in (b"0", b"4294967295", b"1:2:3", b"x", b"1,,2", b"-1"):
+    for bad in (b"0", b"4294967296", b"1:2:3", b"x", b"1,,2", b"-1"):
         assert _error(b"a FETCH " + bad + b" FLAGS").reason == "Invalid messageset"
 
 

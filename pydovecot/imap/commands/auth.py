@@ -1,0 +1,155 @@
+"""Logging in: LOGIN and AUTHENTICATE run SASL through the auth client, then the user is set up.
+
+The replies are imap-login's: `[AUTHENTICATIONFAILED]`, `[UNAVAILABLE]` for temporary failures,
+`[ALERT]` for a passdb reason; on success the post-login capabilities go with `Logged in`
+(untagged when the client already asked for CAPABILITY).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import logging
+import os
+from typing import TYPE_CHECKING
+
+from pydovecot.login.auth_client import AuthClientError, AuthParams, AuthReply
+from pydovecot.storage.mail_user import MailUserError, create_mail_user
+
+from .. import loginlog
+from ..protocol import ConnectionState, SaslResponse
+from ..protocol.responses import response_code, tagged, untagged
+from ..session import MAX_SESSION_LITERAL
+from .common import CommandFailed, fail
+
+if TYPE_CHECKING:
+    from ..session import Session
+
+log = logging.getLogger("pydovecot.imap-login")
+AUTH_FAILED = CommandFailed("Authentication failed.", "AUTHENTICATIONFAILED")
+TEMP_FAILED = CommandFailed("Temporary authentication failure.", "UNAVAILABLE")
+PLAINTEXT_DISABLED = CommandFailed(
+    "Plaintext authentication disallowed on non-secure (SSL/TLS) connections.", "PRIVACYREQUIRED"
+)
+
+
+def login_disabled(session: Session) -> bool:
+    return bool(session.settings.get("disable_plaintext_auth")) and not session.conn.secured
+
+
+async def sasl(session: Session, tag: bytes, mechanism: str, initial: bytes | None) -> None:
+    """Run one SASL exchange to its end and reply."""
+    client = session.service.auth_client
+    mech = mechanism.upper()
+    if client is None:
+        fail(session, tag, TEMP_FAILED)
+        return
+    if mech not in client.mechanisms:
+        fail(session, tag, CommandFailed("Unsupported authentication mechanism.", "ALERT"))
+        return
+    if login_disabled(session) and "plaintext" in client.mechanisms[mech]:
+        fail(session, tag, PLAINTEXT_DISABLED)
+        return
+    session.auth_attempts += 1
+    session.last_mechanism = mech
+    conn = session.conn
+    params = AuthParams(service="imap", local_ip=conn.local_ip, remote_ip=conn.remote_ip,
+                        local_port=conn.local_port, remote_port=conn.remote_port, secured=conn.secured,
+                        session=conn.session_id)
+    try:
+        reply = await client.begin(mech, params, initial)
+        while reply.kind == "CONT":
+            session.protocol.start_sasl(tag, base64.b64encode(reply.data))
+            event = await session.next_event()
+            if not isinstance(event, SaslResponse):
+                client.cancel(reply.id)
+                return
+            if event.data == b"*":
+                client.cancel(reply.id)
+                fail(session, tag, CommandFailed("Authentication aborted by client.", status="BAD"))
+                return
+            try:
+                data = base64.b64decode(event.data, validate=True)
+            except (binascii.Error, ValueError):
+                client.cancel(reply.id)
+                fail(session, tag, CommandFailed("Invalid base64 in response", "ALERT"))
+                return
+            reply = await client.cont(reply.id, data)
+    except AuthClientError:
+        fail(session, tag, TEMP_FAILED)
+        return
+    if reply.kind != "OK":
+        session.last_user = reply.user or session.last_user
+        fail(session, tag, _failure(reply))
+        return
+    await finish_login(session, tag, reply, mech)
+
+
+def _failure(reply: AuthReply) -> CommandFailed:
+    if reply.temporary:
+        return TEMP_FAILED
+    if reply.reason:
+        return CommandFailed(reply.reason, "ALERT" if "nologin" in reply.flags else "AUTHENTICATIONFAILED")
+    return AUTH_FAILED
+
+
+async def finish_login(session: Session, tag: bytes, reply: AuthReply, mech: str) -> None:
+    """The passdb said yes: look up the user, build the mail user, switch to the session."""
+    from pydovecot.auth.service import RequestInfo, UserdbResult
+
+    username = reply.user or ""
+    conn = session.conn
+    backend = session.service.auth_service.backend
+    info = RequestInfo(service="imap", local_ip=conn.local_ip, remote_ip=conn.remote_ip,
+                       secured=conn.secured)
+    try:
+        answer = await backend.lookup_user(username, info)
+    except Exception:  # noqa: BLE001 - a broken userdb is a temporary failure for the client
+        fail(session, tag, TEMP_FAILED)
+        return
+    if answer.result is not UserdbResult.OK:
+        fail(session, tag, TEMP_FAILED if answer.result is UserdbResult.INTERNAL_FAILURE else AUTH_FAILED)
+        return
+    fields = {f.key: f.value for f in answer.fields.items}
+    username = answer.user or username
+    node = session.service.tree.lookup(service="imap", local=conn.local_ip, remote=conn.remote_ip)
+    try:
+        user = create_mail_user(node, username, fields, service="imap",
+                                extra_variables={"rip": conn.remote_ip, "lip": conn.local_ip,
+                                                 "session": conn.session_id})
+    except Exception as exc:  # noqa: BLE001 - MailUserError, or any bug: the client gets NO, we log
+        prefix = f"imap({username})<{os.getpid()}><{conn.session_id}>: "
+        if isinstance(exc, MailUserError):
+            log.error("%s", exc, extra={"dovecot_prefix": prefix})
+        else:
+            log.exception("Mail user setup failed", extra={"dovecot_prefix": prefix})
+        fail(session, tag, CommandFailed("Login failed: Internal error occurred. Refer to server log "
+                                         "for more information.", "SERVERBUG"))
+        return
+    limit = int(node.get("mail_max_userip_connections") or 0)
+    if not session.service.connection_slot(username, conn.remote_ip, limit):
+        fail(session, tag, CommandFailed("Maximum number of connections from user+IP exceeded "
+                                         f"(mail_max_userip_connections={limit})", "LIMIT"))
+        session.closing = True
+        return
+    session.user = user
+    session.settings = node
+    try:
+        await session.storage(user.autocreate)
+    except Exception:  # noqa: BLE001 - Dovecot logs failed autocreates and goes on
+        log.exception("autocreate failed")
+    session.state = ConnectionState.AUTHENTICATED
+    session.protocol.max_literal_size = MAX_SESSION_LITERAL
+    session.counters.bytes_in = session.counters.bytes_out = 0  # imap_logout_format counts from here
+    _log_login(session, mech)
+    caps = session.capability()
+    if session.capability_sent:
+        session.send(untagged("CAPABILITY " + caps))
+        session.reply(tagged(tag, "OK", "Logged in"), "OK")
+    else:
+        session.reply(tagged(tag, "OK", "Logged in", response_code("CAPABILITY", caps.encode())), "OK")
+
+
+def _log_login(session: Session, mech: str) -> None:
+    assert session.user is not None
+    loginlog.info(session, "Login", user=session.user.username, mechanism=mech, logged_in=True)

@@ -1,0 +1,36 @@
+"""EXPUNGE and UID EXPUNGE (UIDPLUS): remove \\Deleted messages, report each one."""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING
+
+from ..protocol import commands as c
+from .common import fail, highestmodseq_code, ok, storage_error, sync_selected
+
+if TYPE_CHECKING:
+    from ..session import Session
+
+
+async def run(session: Session, cmd: c.Expunge) -> None:
+    started = time.monotonic()
+    selected = session.selected
+    assert selected is not None
+    if selected.read_only:
+        ok(session, cmd.tag, "Expunge completed.", started=started)  # Dovecot: nothing to do, no error
+        return
+    try:
+        snapshot = await session.storage(selected.mailbox.sync, take_recent=True)
+        wanted = None
+        if cmd.uids is not None:
+            wanted = set(selected.resolve(cmd.uids, uid=True) or [])
+        deleted = [m.uid for m in snapshot.messages
+                   if "\\Deleted" in m.flags and (wanted is None or m.uid in wanted)]
+        if deleted:
+            done = await session.storage(selected.mailbox.expunge, deleted)
+            session.counters.expunged += len(done)
+    except Exception as exc:  # noqa: BLE001
+        fail(session, cmd.tag, storage_error(exc, selected.vname))
+        return
+    await sync_selected(session)
+    ok(session, cmd.tag, "Expunge completed.", highestmodseq_code(session), started=started)

@@ -1,0 +1,137 @@
+"""SEARCH / UID SEARCH, with ESEARCH return options (RFC 4731) and SEARCHRES `$` (RFC 5182).
+
+The matching itself is the storage's search package; this module adapts the selected view to
+its SearchableMessage and writes the replies.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from pydovecot.storage.interface import Mailbox, MessageInfo
+from pydovecot.storage.search import BadCharsetError, SearchContext, search, uses_modseq
+
+from ..protocol import commands as c
+from ..protocol.responses import quoted, untagged
+from ..selected import SelectedMailbox, uid_set
+from .common import CommandFailed, fail, ok, storage_error, sync_without_expunges
+
+if TYPE_CHECKING:
+    from ..session import Session
+
+
+@dataclass
+class _Message:
+    """One message as the search package sees it."""
+
+    seq: int
+    info: MessageInfo
+    all_flags: frozenset[str]
+    mailbox: Mailbox
+    _raw: bytes | None = None
+
+    @property
+    def uid(self) -> int:
+        return self.info.uid
+
+    @property
+    def flags(self) -> frozenset[str]:
+        return self.all_flags
+
+    @property
+    def keywords(self) -> frozenset[str]:
+        return frozenset(self.info.keywords)
+
+    @property
+    def internaldate(self) -> int:
+        return int(self.info.internaldate)
+
+    @property
+    def savedate(self) -> int | None:
+        return int(self.info.savedate) if self.info.savedate is not None else None
+
+    @property
+    def size(self) -> int:
+        return self.info.vsize
+
+    @property
+    def modseq(self) -> int:
+        return self.info.modseq
+
+    def raw(self) -> bytes:
+        if self._raw is None:
+            self._raw = self.mailbox.read(self.info.uid) or b""
+        return self._raw
+
+
+def _messages(selected: SelectedMailbox) -> list[_Message]:
+    out = []
+    for seq, uid in enumerate(selected.uids, 1):
+        info = selected.messages[uid]
+        flags = set(info.flags)
+        if uid in selected.recent:
+            flags.add("\\Recent")
+        out.append(_Message(seq, info, frozenset(flags), selected.mailbox))
+    return out
+
+
+def _run_search(selected: SelectedMailbox, cmd: c.Search, saved: frozenset[int] | None) -> list[int]:
+    """UIDs of the matches (runs in the storage thread: may read every message)."""
+    ctx = SearchContext(selected.exists, selected.uids[-1] if selected.uids else 0, saved, cmd.charset,
+                        selected.vname)
+    return search(cmd.criteria, _messages(selected), ctx, uid=True)
+
+
+async def run(session: Session, cmd: c.Search) -> None:
+    started = time.monotonic()
+    selected = session.selected
+    assert selected is not None
+    await sync_without_expunges(session)
+    saved = selected.saved
+    try:
+        uids = await session.storage(_run_search, selected, cmd, saved)
+    except BadCharsetError:
+        fail(session, cmd.tag, CommandFailed("Unknown charset.", "BADCHARSET"))
+        return
+    except Exception as exc:  # noqa: BLE001
+        fail(session, cmd.tag, storage_error(exc, selected.vname))
+        return
+    with_modseq = uses_modseq(cmd.criteria)
+    if with_modseq:
+        session.enable_condstore()
+    numbers = uids if cmd.uid else [selected.seq_of(u) or 0 for u in uids]
+    highest = max((selected.messages[u].modseq for u in uids), default=0)
+    options = cmd.return_options
+    if options is not None:
+        if "SAVE" in options:
+            selected.saved = frozenset(uids)
+        if options and set(options) <= {"SAVE"}:
+            ok(session, cmd.tag, "Search completed.", started=started)
+            return
+        session.send(_esearch(cmd, numbers, options or ("ALL",), highest if with_modseq else None))
+    else:
+        line = b"SEARCH" + b"".join(b" %d" % n for n in numbers)
+        if with_modseq and numbers:
+            line += b" (MODSEQ %d)" % highest
+        session.send(untagged(line))
+    ok(session, cmd.tag, "Search completed.", started=started)
+
+
+def _esearch(cmd: c.Search, numbers: list[int], options: tuple[str, ...], modseq: int | None) -> bytes:
+    out = b"ESEARCH (TAG " + quoted(cmd.tag) + b")"
+    if cmd.uid:
+        out += b" UID"
+    if numbers:
+        if "MIN" in options:
+            out += b" MIN %d" % min(numbers)
+        if "MAX" in options:
+            out += b" MAX %d" % max(numbers)
+    if "ALL" in options and numbers:
+        out += b" ALL " + uid_set(sorted(numbers))
+    if "COUNT" in options:
+        out += b" COUNT %d" % len(numbers)
+    if modseq is not None and numbers:
+        out += b" MODSEQ %d" % modseq
+    return untagged(out)
