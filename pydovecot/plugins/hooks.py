@@ -38,11 +38,30 @@ class MailPlugin:
         """Return the mailbox the user works with: the given one, or a wrapper around it."""
         return mailbox
 
+    # Mailbox-list hooks, called by MailUser.create_mailbox/delete_mailbox/rename_mailbox.
+    # The *-ing hooks may refuse by raising MailboxError; the others only observe.
+
+    def mailbox_creating(self, vname: str) -> None:
+        """Called before a mailbox is created."""
+
+    def mailbox_created(self, vname: str) -> None:
+        """Called after a mailbox was created."""
+
     def mailbox_deleting(self, vname: str) -> None:
         """Called before a mailbox is deleted."""
 
+    def mailbox_deleted(self, vname: str) -> None:
+        """Called after a mailbox was deleted."""
+
+    def mailbox_renaming(self, old: str, new: str) -> None:
+        """Called before a mailbox is renamed."""
+
     def mailbox_renamed(self, old: str, new: str) -> None:
         """Called after a mailbox was renamed."""
+
+    def mailbox_visible(self, vname: str) -> bool:
+        """Whether LIST shows the mailbox to this user (ACL's lookup right)."""
+        return True
 
 
 class MailboxWrapper:
@@ -59,8 +78,9 @@ class MailboxWrapper:
         # Backend-specific extras (vanished_since, path...) pass through untouched.
         return getattr(self.inner, name)
 
-    def sync(self, *, take_recent: bool = False) -> MailboxSnapshot:
-        return self.inner.sync(take_recent=take_recent)
+    def sync(self, *, take_recent: bool = False, **backend: Any) -> MailboxSnapshot:
+        """``backend``: the storage's own sync options (``move_new``), passed through."""
+        return self.inner.sync(take_recent=take_recent, **backend)  # type: ignore[call-arg]
 
     def status(self) -> MailboxStatus:
         return self.inner.status()

@@ -40,7 +40,9 @@ _preload_lock = threading.Lock()
 _PRELOAD_PACKAGES = ("encodings", "email", "pydovecot")
 _PRELOAD_MODULES = ("html", "html.entities", "html.parser", "gzip", "bz2", "lzma", "zlib", "sqlite3", "base64",
                     "quopri", "uu", "calendar", "zoneinfo", "ipaddress", "unicodedata", "marshal", "fcntl",
-                    "shlex", "subprocess", "uuid", "hashlib", "hmac", "secrets", "json", "tempfile", "shutil")
+                    "shlex", "subprocess", "uuid", "hashlib", "hmac", "secrets", "json", "tempfile", "shutil",
+                    # the SQL passdb/userdb's MySQL client, imported on its first query
+                    "aiomysql")
 
 
 def preload_modules() -> None:

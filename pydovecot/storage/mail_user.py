@@ -26,6 +26,7 @@ from .mailbox import MaildirIndexedMailbox
 from .maildir.fsync import FsyncMode
 from .maildir.layout import INBOX, MailboxNameError
 from .maildir.mailbox_list import MailboxExistsError, MaildirMailboxList
+from .maildir.permissions import privileged_gid
 from .maildir.sync import ensure_maildir
 from .namespace import MailboxSettings, Namespace, NamespaceSet
 
@@ -96,13 +97,51 @@ class MailUser:
         return MaildirIndexedMailbox(
             ns.vname(storage), path, control_dir=_mirror(ns, "CONTROL", path), index_dir=_mirror(ns, "INDEX", path),
             uidvalidity_dir=ns.mailbox_list.control_dir, fsync=self.fsync,
-            save_crlf=bool(self.settings.get("mail_save_crlf")))
+            save_crlf=bool(self.settings.get("mail_save_crlf")),
+            copy_with_hardlinks=_flag(self.settings, "maildir_copy_with_hardlinks", True),
+            empty_new=_flag(self.settings, "maildir_empty_new", False),
+            very_dirty_syncs=_flag(self.settings, "maildir_very_dirty_syncs", False),
+            broken_filename_sizes=_flag(self.settings, "maildir_broken_filename_sizes", False),
+            privileged_gid=getattr(ns.mailbox_list, "privileged_gid", None))
 
     def mailbox_for(self, ns: Namespace, storage: str) -> Mailbox:
         mailbox: Mailbox = self.backend_mailbox(ns, storage)
         for plugin in self.plugins:
             mailbox = plugin.mailbox_opened(mailbox)
         return mailbox
+
+    # --- mailbox-list operations through the plugins' hooks ------------------------------------
+    # Protocol code creates, deletes and renames through these so that plugins (acl, mail_log)
+    # can refuse or observe; the list's own errors pass through unchanged.
+
+    def create_mailbox(self, vname: str) -> None:
+        ns, storage = self.resolve(vname)
+        for plugin in self.plugins:
+            plugin.mailbox_creating(vname)
+        ns.mailbox_list.create(storage)
+        for plugin in self.plugins:
+            plugin.mailbox_created(vname)
+
+    def delete_mailbox(self, vname: str) -> None:
+        ns, storage = self.resolve(vname)
+        for plugin in self.plugins:
+            plugin.mailbox_deleting(vname)
+        ns.mailbox_list.delete(storage)
+        for plugin in self.plugins:
+            plugin.mailbox_deleted(vname)
+
+    def rename_mailbox(self, old: str, new: str) -> None:
+        old_ns, old_storage = self.resolve(old)
+        _new_ns, new_storage = self.resolve(new)
+        for plugin in self.plugins:
+            plugin.mailbox_renaming(old, new)
+        old_ns.mailbox_list.rename(old_storage, new_storage)
+        for plugin in self.plugins:
+            plugin.mailbox_renamed(old, new)
+
+    def mailbox_visible(self, vname: str) -> bool:
+        """Whether LIST may show ``vname`` to this user (every plugin agrees)."""
+        return all(plugin.mailbox_visible(vname) for plugin in self.plugins)
 
     def autocreate(self) -> None:
         """Create and subscribe the ``auto = create|subscribe`` mailboxes that are missing."""
@@ -218,7 +257,24 @@ def _expand(template: str, variables: Mapping[str, str | None]) -> str:
 def _mailbox_list(location: MailLocation, settings: UserSettings) -> MaildirMailboxList:
     fsync = FsyncMode.parse(settings.str("mail_fsync") or "optimized")
     return MaildirMailboxList(location.root, location.maildir_layout(),
-                              control_dir=location.option("CONTROL") or location.root, fsync=fsync)
+                              control_dir=location.option("CONTROL") or location.root, fsync=fsync,
+                              privileged_gid=_privileged_gid(settings),
+                              stat_dirs=_flag(settings, "maildir_stat_dirs", False))
+
+
+def _privileged_gid(settings: UserSettings) -> int | None:
+    try:
+        return privileged_gid(settings.str("mail_privileged_group"))
+    except ValueError as exc:
+        raise MailUserError(str(exc)) from exc
+
+
+def _flag(settings: UserSettings, name: str, default: bool) -> bool:
+    try:
+        value = settings.get(name)
+    except KeyError:  # a service whose settings do not know the name
+        return default
+    return default if value is None else bool(value)
 
 
 def _namespace(ns: Node, default_location: str, variables: Mapping[str, str | None], home: str | None,

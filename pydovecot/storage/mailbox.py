@@ -5,21 +5,33 @@ Each operation takes the Maildir's ``dovecot-uidlist.lock`` while it touches fil
 does, so both can work on the same Maildir), then records what changed in the index under the
 index lock. Flag changes made by anyone else are noticed at the next sync by comparing the file
 name's flags with the index, and get a new modseq then.
+
+A full sync of an unchanged Maildir is skipped twice over: within this process by the last
+snapshot, and across processes by ``pydovecot.index.stamp`` (the Maildir's stamp, the index
+file's identity and the file names as of the last full sync), so a new session SELECTs a big,
+quiet mailbox from the index alone, as Dovecot does from ``dovecot.index``.
 """
 
 from __future__ import annotations
 
+import contextlib
+import errno
+import functools
+import marshal
 import os
+import threading
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 
-from .index.mailbox_index import Entry, IndexData, locked_index
+from .index.mailbox_index import INDEX_NAME, Entry, IndexData, locked_index
 from .interface import MailboxError, MailboxSnapshot, MailboxStatus, MessageInfo, StoreAction, StoreResult
 from .maildir.dotlock import DotLock
-from .maildir.filename import set_flags, size_field
+from .maildir.filename import physical_size_from_name, set_flags, size_field
+from .maildir.frozen import build
 from .maildir.fsync import FsyncMode
-from .maildir.save import keyword_indexes_for, save_message, virtual_size
+from .maildir.permissions import is_no_space
+from .maildir.save import keyword_indexes_for, save_hardlink, save_message, virtual_size
 from .maildir.sync import CUR_DIR, SyncedMessage, SyncResult, sync_locked
 from .maildir.uidlist import lock_uidlist, read_uidlist, rewrite_uidlist
 
@@ -35,9 +47,21 @@ class _Located:
 class MaildirIndexedMailbox:
     def __init__(self, vname: str, path: str, *, control_dir: str | None = None, index_dir: str | None = None,
                  uidvalidity_dir: str | None = None, fsync: FsyncMode = FsyncMode.OPTIMIZED,
-                 save_crlf: bool = False) -> None:
+                 save_crlf: bool = False, copy_with_hardlinks: bool = True, empty_new: bool = False,
+                 very_dirty_syncs: bool = False, broken_filename_sizes: bool = False,
+                 privileged_gid: int | None = None) -> None:
+        self.privileged_gid = privileged_gid
+        """``mail_privileged_group``'s gid (see maildir/permissions.py)."""
         self.vname = vname
         self.save_crlf = save_crlf
+        self.copy_with_hardlinks = copy_with_hardlinks
+        """``maildir_copy_with_hardlinks``: COPY into another Maildir of ours links the file."""
+        self.empty_new = empty_new
+        """``maildir_empty_new``: move new/ mail to cur/ at every sync, not only when \\Recent is taken."""
+        self.very_dirty_syncs = very_dirty_syncs
+        """``maildir_very_dirty_syncs``: trust unchanged directory mtimes even within their granularity."""
+        self.broken_filename_sizes = broken_filename_sizes
+        """``maildir_broken_filename_sizes``: ignore ``,S=`` in names (stat the file instead)."""
         self.path = path
         self.control_dir = control_dir or path
         self.index_dir = index_dir or self.control_dir
@@ -47,8 +71,13 @@ class MaildirIndexedMailbox:
 
     # --- sync --------------------------------------------------------------------------------
 
-    def sync(self, *, take_recent: bool = False) -> MailboxSnapshot:
-        stamp = _stamp(self.path, self.control_dir)
+    def sync(self, *, take_recent: bool = False, move_new: bool | None = None) -> MailboxSnapshot:
+        """``move_new``: whether new/ mail moves to cur/ (default: yes, as a SELECT or a POP3
+        session does). Dovecot leaves new/ alone where nobody takes \\Recent: STATUS (see
+        :meth:`status`), EXAMINE and POP3 with ``pop3_no_flag_updates`` pass False, unless
+        ``maildir_empty_new`` asks to move at every sync."""
+        move_new = True if move_new is None else (move_new or self.empty_new)
+        stamp = _stamp(self.path, self.control_dir, trust_recent=self.very_dirty_syncs)
         cached = _SNAPSHOTS.get(self.index_dir)
         if stamp is not None and cached is not None and cached.stamp == stamp and not (
                 take_recent and cached.has_unclaimed_recent):
@@ -56,8 +85,12 @@ class MaildirIndexedMailbox:
             # process): no directory scan, no uidlist parse, no index load.
             self._files = cached.files
             return cached.snapshot
+        if stamp is not None:
+            warm = self._sync_from_saved_stamp(stamp, take_recent, move_new)
+            if warm is not None:
+                return warm
         with self._lock() as lock:
-            result = self._maildir_sync(lock)
+            result = self._maildir_sync(lock, move_new=move_new)
             with locked_index(self.index_dir) as index:
                 messages = self._update_index(index, result)
                 recent = self._recent(index, messages, take_recent)
@@ -68,12 +101,42 @@ class MaildirIndexedMailbox:
             # The stamp was taken before the scan: a change during it shows up as a new stamp.
             _SNAPSHOTS[self.index_dir] = _CachedSnapshot(stamp, replace(snapshot, recent_uids=frozenset()),
                                                          self._files, unclaimed)
+            _save_stamp(self.index_dir, stamp, snapshot.uidnext, self._files)
         return snapshot
 
-    def _maildir_sync(self, lock: DotLock) -> SyncResult:
+    def _sync_from_saved_stamp(self, stamp: tuple[int, ...], take_recent: bool,
+                               move_new: bool) -> MailboxSnapshot | None:
+        """A new process opening an unchanged Maildir: the index already says everything.
+
+        The last full sync saved the Maildir's stamp (see :func:`_stamp`) with the index's
+        identity and the file names; when both still match, the snapshot comes from the index
+        alone, as Dovecot's index serves a SELECT without reading cur/. None: sync fully.
+        """
+        saved = _load_stamp(self.index_dir)
+        if saved is None or saved[0] != stamp:
+            return None
+        _, index_id, uidnext, files = saved
+        if move_new and any(rel.startswith("new/") for rel in files.values()):
+            return None  # new/ mail must move to cur/ now: that is a real sync
+        with locked_index(self.index_dir) as index:
+            if _index_identity(self.index_dir) != index_id or len(index.entries) != len(files):
+                return None
+            messages = [_info_from_entry(index.entries[uid]) for uid in sorted(index.entries)]
+            recent = self._recent(index, messages, take_recent)
+            snapshot = MailboxSnapshot(index.uidvalidity, uidnext, index.highest_modseq, tuple(messages), recent)
+            unclaimed = bool(messages) and messages[-1].uid > index.recent_taken_uid
+        self._files = files
+        _SNAPSHOTS[self.index_dir] = _CachedSnapshot(stamp, replace(snapshot, recent_uids=frozenset()),
+                                                     files, unclaimed)
+        if recent:
+            _save_stamp(self.index_dir, stamp, uidnext, files)  # the index was rewritten
+        return snapshot
+
+    def _maildir_sync(self, lock: DotLock, *, move_new: bool = False) -> SyncResult:
         result = sync_locked(self.path, lock, control_dir=self.control_dir,
-                             uidvalidity_dir=self.uidvalidity_dir, fsync=self.fsync)
-        self._files = {msg.uid: msg.relpath for msg in result.messages}
+                             uidvalidity_dir=self.uidvalidity_dir, fsync=self.fsync, move_new=move_new,
+                             privileged_gid=self.privileged_gid)
+        self._files = {msg.uid: f"{msg.subdir}/{msg.filename}" for msg in result.messages}
         return result
 
     def _update_index(self, index: IndexData, result: SyncResult) -> list[MessageInfo]:
@@ -109,7 +172,7 @@ class MaildirIndexedMailbox:
         except FileNotFoundError:
             mtime, size = time.time(), 0
         # S= is the message's size even when the file is stored compressed.
-        size = size_field(msg.filename, "S") or size
+        size = physical_size_from_name(msg.filename, broken_filename_sizes=self.broken_filename_sizes) or size
         vsize = size_field(msg.filename, "W")
         if vsize is None:
             vsize = _file_vsize(full, size)
@@ -138,7 +201,7 @@ class MaildirIndexedMailbox:
     # --- status and reading ------------------------------------------------------------------
 
     def status(self) -> MailboxStatus:
-        snap = self.sync()
+        snap = self.sync(move_new=False)
         with locked_index(self.index_dir) as index:
             recent = sum(1 for m in snap.messages if m.uid > index.recent_taken_uid)
         unseen = [m for m in snap.messages if "\\Seen" not in m.flags]
@@ -183,10 +246,10 @@ class MaildirIndexedMailbox:
         try:
             uid, _ = save_message(self.path, data, flags=flags, keywords=keywords, internaldate=internaldate,
                                   fsync=self.fsync, control_dir=self.control_dir,
-                                  uidvalidity_dir=self.uidvalidity_dir, stored=stored)
+                                  uidvalidity_dir=self.uidvalidity_dir, stored=stored,
+                                  privileged_gid=self.privileged_gid)
         except OSError as exc:
-            raise MailboxError(f"Internal error occurred. Refer to server log for more information. ({exc.strerror})",
-                               "SERVERBUG") from exc
+            raise _storage_error(exc) from exc
         return uid
 
     def saved_form(self, data: bytes) -> bytes:
@@ -222,7 +285,7 @@ class MaildirIndexedMailbox:
         return StoreResult(tuple(changed), tuple(refused))
 
     def _rename(self, msg: SyncedMessage, flags: frozenset[str], keywords: tuple[str, ...]) -> None:
-        indexes = keyword_indexes_for(self.control_dir, list(keywords))
+        indexes = keyword_indexes_for(self.control_dir, list(keywords), fsync=self.fsync)
         new_name = set_flags(msg.filename, flags, indexes)
         new_rel = os.path.join(CUR_DIR, new_name)
         if new_rel != msg.relpath:
@@ -266,13 +329,39 @@ class MaildirIndexedMailbox:
         pairs = []
         for uid in sorted(set(uids)):
             info = snap.get(uid)
-            data = self.read(uid) if info else None
-            if info is None or data is None:
+            if info is None:
                 continue
-            new_uid = target.append(data, flags=info.flags, keywords=info.keywords,  # type: ignore[attr-defined]
-                                    internaldate=info.internaldate)
+            new_uid = self._link_copy(info, target)
+            if new_uid is None:
+                data = self.read(uid)
+                if data is None:
+                    continue
+                new_uid = target.append(data, flags=info.flags, keywords=info.keywords,  # type: ignore[attr-defined]
+                                        internaldate=info.internaldate)
             pairs.append((uid, new_uid))
         return tuple(pairs)
+
+    def _link_copy(self, info: MessageInfo, target: object) -> int | None:
+        """Dovecot's ``maildir_copy_with_hardlinks``: the file is linked into the target's tmp/
+        and renamed in, no data copied (same content, same mtime = INTERNALDATE). None when
+        not possible here (a plugin wraps the target, another file system...): copy the bytes."""
+        if not (self.copy_with_hardlinks and isinstance(target, MaildirIndexedMailbox)
+                and target.save_crlf == self.save_crlf):
+            return None
+        source = self.path_of(info.uid)
+        if source is None:
+            return None
+        try:
+            saved = save_hardlink(target.path, source, size=info.size, vsize=info.vsize, flags=info.flags,
+                                  keywords=info.keywords, fsync=target.fsync, control_dir=target.control_dir,
+                                  uidvalidity_dir=target.uidvalidity_dir, privileged_gid=target.privileged_gid)
+        except FileNotFoundError:
+            return None  # expunged meanwhile, or renamed: the byte copy looks it up again
+        except OSError as exc:
+            if exc.errno in (errno.EXDEV, errno.EPERM, errno.EMLINK, errno.EACCES):
+                return None
+            raise _storage_error(exc) from exc
+        return saved.uid
 
     def _lock(self) -> DotLock:
         os.makedirs(self.control_dir, mode=0o700, exist_ok=True)
@@ -293,7 +382,53 @@ _SNAPSHOTS: dict[str, _CachedSnapshot] = {}
 _SETTLE_NS = 2_000_000_000
 
 
-def _stamp(path: str, control_dir: str) -> tuple[int, ...] | None:
+_STAMP_NAME = "pydovecot.index.stamp"
+_STAMP_FORMAT = 1
+
+
+def _index_identity(index_dir: str) -> tuple[int, int, int] | None:
+    try:
+        st = os.stat(os.path.join(index_dir, INDEX_NAME))
+    except FileNotFoundError:
+        return None
+    return (st.st_ino, st.st_size, st.st_mtime_ns)
+
+
+def _save_stamp(index_dir: str, stamp: tuple[int, ...], uidnext: int, files: dict[int, str]) -> None:
+    """Remember what the index describes: the Maildir's stamp, the index file, the names."""
+    path = os.path.join(index_dir, _STAMP_NAME)
+    tmp = f"{path}.tmp.{os.getpid()}.{threading.get_ident()}"
+    try:
+        with open(tmp, "wb") as f:
+            marshal.dump((_STAMP_FORMAT, stamp, _index_identity(index_dir), uidnext, files), f)
+        os.replace(tmp, path)
+    except OSError:
+        # Only an optimisation: without it the next process syncs fully.
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+
+
+def _load_stamp(index_dir: str) -> tuple[tuple[int, ...], object, int, dict[int, str]] | None:
+    try:
+        with open(os.path.join(index_dir, _STAMP_NAME), "rb") as f:
+            raw = marshal.load(f)
+    except (OSError, EOFError, ValueError, TypeError):
+        return None
+    if not isinstance(raw, tuple) or len(raw) != 5 or raw[0] != _STAMP_FORMAT:
+        return None
+    _, stamp, index_id, uidnext, files = raw
+    return tuple(stamp), index_id, uidnext, files
+
+
+def _storage_error(exc: OSError) -> MailboxError:
+    if is_no_space(exc):
+        # A full disk or quota is temporary: Dovecot's MAIL_ERROR_NOQUOTA text and code.
+        return MailboxError("Not enough disk space", "OVERQUOTA")
+    return MailboxError(f"Internal error occurred. Refer to server log for more information. ({exc.strerror})",
+                        "SERVERBUG")
+
+
+def _stamp(path: str, control_dir: str, *, trust_recent: bool = False) -> tuple[int, ...] | None:
     """What a Maildir change always touches: cur/, new/, dovecot-uidlist, dovecot-keywords."""
     try:
         cur = os.stat(os.path.join(path, CUR_DIR))
@@ -306,20 +441,40 @@ def _stamp(path: str, control_dir: str) -> tuple[int, ...] | None:
     except FileNotFoundError:
         keywords = 0
     newest = max(cur.st_mtime_ns, new.st_mtime_ns, uidlist.st_mtime_ns, keywords)
-    if newest > time.time_ns() - _SETTLE_NS:
+    if newest > time.time_ns() - _SETTLE_NS and not trust_recent:
         return None
     return (cur.st_mtime_ns, cur.st_ino, new.st_mtime_ns, new.st_ino, uidlist.st_ino, uidlist.st_size,
             uidlist.st_mtime_ns, keywords)
 
 
 def _flags_text(flags: Iterable[str]) -> str:
+    if isinstance(flags, frozenset):
+        return _frozen_flags_text(flags)
     return _FLAGS_SEP.join(sorted(flags))
+
+
+@functools.lru_cache(maxsize=1024)
+def _frozen_flags_text(flags: frozenset[str]) -> str:
+    return _FLAGS_SEP.join(sorted(flags))
+
+
+def _info_from_entry(entry: Entry) -> MessageInfo:
+    uid, flags, keywords, modseq, size, vsize, internaldate, savedate, base = entry
+    return build(MessageInfo, uid=uid, flags=_flag_set(flags), keywords=keywords, modseq=modseq, size=size,
+                 vsize=vsize, internaldate=internaldate, savedate=savedate, guid=base)
 
 
 def _info(entry: Entry, msg: SyncedMessage) -> MessageInfo:
     uid, flags, keywords, modseq, size, vsize, internaldate, savedate, _base = entry
-    return MessageInfo(uid, frozenset(flags.split(_FLAGS_SEP)) if flags else frozenset(), keywords, modseq,
-                       size, vsize, internaldate, savedate, msg.base)
+    # See maildir/frozen.py: a full sync builds one per message.
+    return build(MessageInfo, uid=uid, flags=_flag_set(flags), keywords=keywords, modseq=modseq, size=size,
+                 vsize=vsize, internaldate=internaldate, savedate=savedate, guid=msg.filename.partition(":")[0])
+
+
+@functools.lru_cache(maxsize=1024)
+def _flag_set(text: str) -> frozenset[str]:
+    # Few distinct flag combinations exist: share one frozenset per combination.
+    return frozenset(text.split(_FLAGS_SEP)) if text else frozenset()
 
 
 def _apply(action: StoreAction, info: MessageInfo, flags: frozenset[str],

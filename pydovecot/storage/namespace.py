@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from .mail_location import MailLocation
 from .maildir.fsync import FsyncMode
@@ -30,6 +31,14 @@ class MailboxSettings:
     autoexpunge_max_mails: int = 0
 
 
+class NameEscaper(Protocol):
+    """Escapes characters a storage name cannot hold, per hierarchy level (listescape)."""
+
+    def escape(self, level: str) -> str: ...
+
+    def unescape(self, level: str) -> str: ...
+
+
 @dataclass
 class Namespace:
     name: str
@@ -43,6 +52,8 @@ class Namespace:
     location: MailLocation
     mailbox_list: MaildirMailboxList
     mailboxes: dict[str, MailboxSettings] = field(default_factory=dict)
+    name_escape: NameEscaper | None = None
+    """Set by the listescape plugin: levels are escaped on their way to the storage."""
 
     @property
     def storage_separator(self) -> str:
@@ -64,12 +75,18 @@ class Namespace:
         if not rest:
             raise MailboxNameError("Invalid mailbox name: Empty name")
         layout = self.mailbox_list.layout
+        if self.name_escape is not None:
+            rest = self.separator.join(self.name_escape.escape(level) for level in rest.split(self.separator))
         return layout.storage_name(rest, separator=self.separator, inbox_namespace=self.inbox)
 
     def vname(self, storage_name: str) -> str:
         if storage_name == INBOX and self.inbox:
             return INBOX
-        return self.mailbox_list.layout.vname(storage_name, prefix=self.prefix, separator=self.separator)
+        if self.name_escape is None:
+            return self.mailbox_list.layout.vname(storage_name, prefix=self.prefix, separator=self.separator)
+        # Decode level by level with a separator no level holds, then unescape each level.
+        levels = self.mailbox_list.layout.vname(storage_name, separator="\0").split("\0")
+        return self.prefix + self.separator.join(self.name_escape.unescape(level) for level in levels)
 
     def special_use(self, vname: str) -> tuple[str, ...]:
         rest = vname[len(self.prefix):] if vname != INBOX else INBOX

@@ -71,10 +71,10 @@ def test_body_header_and_text_lookups(inbox) -> None:
 def test_expunged_mail_is_never_returned(inbox) -> None:
     assert inbox.fts_lookup("BODY", "numbers") == {1}
     # Expunged behind our back (as real Dovecot or a person would): the file just goes.
-    cur = os.path.join(inbox.path, "cur")
-    victim = sorted(os.listdir(cur))[0]
+    files = [os.path.join(inbox.path, sub, name) for sub in ("cur", "new")
+             for name in os.listdir(os.path.join(inbox.path, sub))]
     uids = {m.uid for m in inbox.sync().messages}
-    os.unlink(os.path.join(cur, victim))
+    os.unlink(sorted(files)[0])
     left = {m.uid for m in inbox.sync().messages}
     (gone,) = uids - left
     for word, uid in (("numbers", 1), ("cafe", 2), ("treasure", 3), ("first", 4)):

@@ -21,6 +21,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from .filename import MAX_KEYWORDS, keyword_index, keyword_letter
+from .fsync import FsyncMode
 
 KEYWORDS_NAME = "dovecot-keywords"
 LOCK_SUFFIX = ".lock"
@@ -136,7 +137,8 @@ def read_keywords(control_dir: str) -> Keywords:
 
 
 def write_keywords(
-    control_dir: str, keywords: Keywords, *, mode: int = 0o600, gid: int | None = None
+    control_dir: str, keywords: Keywords, *, mode: int = 0o600, gid: int | None = None,
+    fsync: FsyncMode = FsyncMode.OPTIMIZED,
 ) -> None:
     """Replace ``dovecot-keywords``. The caller must hold ``dovecot-uidlist.lock``."""
     for name in keywords.names:
@@ -168,7 +170,8 @@ def write_keywords(
         if previous_mtime is not None and mtime <= previous_mtime:
             # Readers only re-read when the mtime changed, so it must grow every time.
             os.utime(fd, (mtime, previous_mtime + 1))
-        os.fsync(fd)
+        if fsync is not FsyncMode.NEVER:
+            os.fsync(fd)
     except BaseException:
         os.close(fd)
         os.unlink(lock_path)

@@ -35,8 +35,12 @@ from __future__ import annotations
 import enum
 import os
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from . import mutf7
+
+if TYPE_CHECKING:
+    from .permissions import Permissions
 
 MAILDIRFOLDER_NAME = "maildirfolder"
 INBOX = "INBOX"
@@ -152,7 +156,10 @@ class MaildirLayout:
                 raise MailboxNameError("Invalid mailbox name: Contains reserved name")
 
 
-def create_maildirfolder(mailbox_path: str, mode: int = 0o600) -> None:
-    """The empty marker Maildir++ puts in each folder it creates."""
-    fd = os.open(os.path.join(mailbox_path, MAILDIRFOLDER_NAME), os.O_WRONLY | os.O_CREAT, mode)
+def create_maildirfolder(mailbox_path: str, mode: int = 0o600, *, perms: Permissions | None = None) -> None:
+    """The empty marker Maildir++ puts in each folder it creates (``mode`` exactly, no umask)."""
+    from .permissions import Permissions, create_file
+
+    fd = create_file(os.path.join(mailbox_path, MAILDIRFOLDER_NAME), os.O_WRONLY,
+                     perms or Permissions(file_mode=mode))
     os.close(fd)

@@ -67,7 +67,7 @@ class MaildirMailbox:
             msg = self._locked_sync(lock).by_uid(uid)
             if msg is None:
                 return None
-            indexes = keyword_indexes_for(self.control_dir, keywords)
+            indexes = keyword_indexes_for(self.control_dir, keywords, fsync=self.fsync)
             new_name = set_flags(msg.filename, flags, indexes)
             if new_name != msg.filename or msg.subdir != CUR_DIR:
                 os.rename(os.path.join(self.path, msg.relpath), os.path.join(self.path, CUR_DIR, new_name))

@@ -26,6 +26,7 @@ import re
 import shutil
 from dataclasses import dataclass
 
+from . import permissions
 from .fsync import FsyncMode
 from .layout import INBOX, LayoutKind, MailboxNameError, MaildirLayout, create_maildirfolder
 from .mailbox import MaildirMailbox
@@ -75,7 +76,13 @@ class MaildirMailboxList:
         *,
         control_dir: str | None = None,
         fsync: FsyncMode = FsyncMode.OPTIMIZED,
+        privileged_gid: int | None = None,
+        stat_dirs: bool = False,
     ) -> None:
+        self.stat_dirs = stat_dirs
+        """``maildir_stat_dirs``: stat() every entry; else trust the directory entry's type."""
+        self.privileged_gid = privileged_gid
+        """``mail_privileged_group``: see :mod:`.permissions`."""
         self.root = root
         self.layout = layout or MaildirLayout(root)
         self.control_dir = control_dir or root
@@ -115,15 +122,24 @@ class MaildirMailboxList:
 
     # --- listing -----------------------------------------------------------------------------
 
+    def _is_dir(self, entry: os.DirEntry[str]) -> bool:
+        if self.stat_dirs:
+            return os.path.isdir(entry.path)
+        # The type readdir() gave (a stat only for symlinks and file systems without d_type).
+        try:
+            return entry.is_dir()
+        except OSError:
+            return False
+
     def _directories(self) -> dict[str, bool]:
         """Folders found on disk -> whether they hold a maildir (fs may have bare parents)."""
         found: dict[str, bool] = {}
         if self.layout.inbox_is_root() or self.layout.inbox_path is not None:
             found[INBOX] = True
         if self.layout.kind is LayoutKind.MAILDIRPLUSPLUS:
-            for entry in _listdir(self.root):
-                storage = self.layout.storage_name_of_entry(entry)
-                if storage and os.path.isdir(os.path.join(self.root, entry)):
+            for entry in _scandir(self.root):
+                storage = self.layout.storage_name_of_entry(entry.name)
+                if storage and self._is_dir(entry):
                     found[storage] = True
         else:
             self._walk_fs(self.root, "", found)
@@ -179,9 +195,11 @@ class MaildirMailboxList:
         if self.exists(name):
             raise MailboxExistsError("Mailbox already exists")
         path = self.layout.mailbox_path(name)
-        ensure_maildir(path)
+        # A new folder copies the mail root's permissions (Dovecot's rule, see permissions.py).
+        perms = permissions.of_directory(self.root, privileged_gid=self.privileged_gid)
+        ensure_maildir(path, perms=perms)
         if self.layout.creates_maildirfolder:
-            create_maildirfolder(path)
+            create_maildirfolder(path, perms=perms)
         return name
 
     def delete(self, name: str) -> None:
@@ -282,6 +300,14 @@ def _pattern_regex(pattern: str, sep: str) -> re.Pattern[str]:
     if pattern[:5].upper() == INBOX and (len(pattern) == 5 or pattern[5] in (sep, "*", "%")):
         regex = "(?i:INBOX)" + "".join(parts[5:])
     return re.compile(regex, re.DOTALL)
+
+
+def _scandir(path: str) -> list[os.DirEntry[str]]:
+    try:
+        with os.scandir(path) as entries:
+            return list(entries)
+    except (FileNotFoundError, NotADirectoryError):
+        return []
 
 
 def _listdir(path: str) -> list[str]:

@@ -21,10 +21,10 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
-from . import dotlock
+from . import dotlock, permissions
 from .filename import add_size_fields, generate_base, set_flags
 from .fsync import FsyncMode
 from .keywords import Keywords, read_keywords, write_keywords
@@ -65,6 +65,7 @@ def save_message(
     mode: int = 0o600,
     mail_max_lock_timeout: int = 0,
     stored: bytes | None = None,
+    privileged_gid: int | None = None,
 ) -> tuple[int, str]:
     """Save ``data`` and return ``(uid, final file name)``. See the module docstring."""
     saved = save_message_full(
@@ -80,6 +81,7 @@ def save_message(
         mode=mode,
         mail_max_lock_timeout=mail_max_lock_timeout,
         stored=stored,
+        privileged_gid=privileged_gid,
     )
     return saved.uid, saved.filename
 
@@ -98,20 +100,89 @@ def save_message_full(
     mode: int = 0o600,
     mail_max_lock_timeout: int = 0,
     stored: bytes | None = None,
+    privileged_gid: int | None = None,
 ) -> SavedMessage:
     """``stored``: the bytes written to disk when they differ from the message (compressed by
     the zlib plugin); the name's ``S=``/``W=`` sizes are always the message's own."""
+    ensure_maildir(path, privileged_gid=privileged_gid)
+    perms = _file_permissions(path, mode, privileged_gid)
+    host = hostname if hostname is not None else dotlock.system_hostname()
+    base, tmp_path = _write_tmp(path, data if stored is None else stored, host, perms, fsync, internaldate)
+    return _publish(path, base, tmp_path, len(data), virtual_size(data), flags=flags, keywords=keywords,
+                    fsync=fsync, control_dir=control_dir, uidvalidity_dir=uidvalidity_dir, perms=perms,
+                    mail_max_lock_timeout=mail_max_lock_timeout)
+
+
+def save_hardlink(
+    path: str,
+    source: str,
+    *,
+    size: int,
+    vsize: int,
+    flags: Iterable[str] = (),
+    keywords: Iterable[str] = (),
+    fsync: FsyncMode = FsyncMode.OPTIMIZED,
+    control_dir: str | None = None,
+    uidvalidity_dir: str | None = None,
+    hostname: str | None = None,
+    mail_max_lock_timeout: int = 0,
+    privileged_gid: int | None = None,
+) -> SavedMessage:
+    """Copy the message file ``source`` into the maildir at ``path`` without copying data
+    (``maildir_copy_with_hardlinks``): ``link()`` it into ``tmp/`` under a new base name,
+    then publish it like a save. The copy shares the source's mtime, so its INTERNALDATE.
+
+    Raises :class:`OSError` (e.g. ``EXDEV`` across file systems, ``EPERM``) when no link can be
+    made; the caller then copies the bytes instead, as Dovecot does.
+    """
+    ensure_maildir(path, privileged_gid=privileged_gid)
+    host = hostname if hostname is not None else dotlock.system_hostname()
+    tmp_dir = os.path.join(path, TMP_DIR)
+    for base in _candidate_bases(host):
+        tmp_path = os.path.join(tmp_dir, base)
+        try:
+            os.link(source, tmp_path)
+        except FileExistsError:
+            continue
+        break
+    else:
+        raise SaveError(f"could not find a unique file name in {tmp_dir}")
+    return _publish(path, base, tmp_path, size, vsize, flags=flags, keywords=keywords, fsync=fsync,
+                    control_dir=control_dir, uidvalidity_dir=uidvalidity_dir,
+                    perms=_file_permissions(path, 0o600, privileged_gid),
+                    mail_max_lock_timeout=mail_max_lock_timeout)
+
+
+def _file_permissions(path: str, mode: int, privileged_gid: int | None) -> permissions.Permissions:
+    if mode != 0o600:
+        return permissions.Permissions(file_mode=mode, privileged_gid=privileged_gid)
+    return permissions.of_directory(path, privileged_gid=privileged_gid)
+
+
+def _publish(
+    path: str,
+    base: str,
+    tmp_path: str | None,
+    size: int,
+    vsize: int,
+    *,
+    flags: Iterable[str],
+    keywords: Iterable[str],
+    fsync: FsyncMode,
+    control_dir: str | None,
+    uidvalidity_dir: str | None,
+    perms: permissions.Permissions,
+    mail_max_lock_timeout: int,
+) -> SavedMessage:
+    """Steps 2-5 of the module docstring for a complete file at ``tmp_path``."""
     control = control_dir or path
     flags = list(flags)
     keywords = list(dict.fromkeys(keywords))
-    ensure_maildir(path)
-    host = hostname if hostname is not None else dotlock.system_hostname()
-    base, tmp_path = _write_tmp(path, data if stored is None else stored, host, mode, fsync, internaldate)
     try:
         with lock_uidlist(control, mail_max_lock_timeout=mail_max_lock_timeout) as lock:
-            final = add_size_fields(base, len(data), virtual_size(data))
+            final = add_size_fields(base, size, vsize)
             if flags or keywords:
-                indexes = keyword_indexes_for(control, keywords, mode)
+                indexes = keyword_indexes_for(control, keywords, perms.file_mode, fsync=fsync)
                 final = set_flags(final, flags, indexes)
                 subdir = CUR_DIR
             else:
@@ -123,7 +194,8 @@ def save_message_full(
                 _fsync_dir(dest_dir)
             # move_new=False: the UID is what we came for; leave new/ mail where it is.
             result = sync_locked(
-                path, lock, control_dir=control, uidvalidity_dir=uidvalidity_dir, move_new=False, fsync=fsync
+                path, lock, control_dir=control, uidvalidity_dir=uidvalidity_dir, move_new=False, fsync=fsync,
+                privileged_gid=perms.privileged_gid,
             )
     finally:
         if tmp_path is not None:
@@ -134,20 +206,24 @@ def save_message_full(
     raise SaveError(f"saved {final} but it vanished before it got a UID")
 
 
-def _write_tmp(
-    path: str, data: bytes, host: str, mode: int, fsync: FsyncMode, internaldate: float | None
-) -> tuple[str, str]:
-    tmp_dir = os.path.join(path, TMP_DIR)
+def _candidate_bases(host: str) -> Iterator[str]:
     now_ns = time.time_ns()
     secs, usecs = divmod(now_ns // 1000, 1_000_000)
     for _ in range(_UNIQUE_RETRIES):
-        base = generate_base(secs, usecs, os.getpid(), host)
+        yield generate_base(secs, usecs, os.getpid(), host)
+        # Same microsecond in this process: the name must differ, so step the usecs.
+        secs, usecs = divmod(secs * 1_000_000 + usecs + 1, 1_000_000)
+
+
+def _write_tmp(
+    path: str, data: bytes, host: str, perms: permissions.Permissions, fsync: FsyncMode, internaldate: float | None
+) -> tuple[str, str]:
+    tmp_dir = os.path.join(path, TMP_DIR)
+    for base in _candidate_bases(host):
         tmp_path = os.path.join(tmp_dir, base)
         try:
-            fd = os.open(tmp_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
+            fd = permissions.create_file(tmp_path, os.O_WRONLY | os.O_EXCL, perms)
         except FileExistsError:
-            # Same microsecond in this process: the name must differ, so step the usecs.
-            secs, usecs = divmod(secs * 1_000_000 + usecs + 1, 1_000_000)
             continue
         break
     else:
@@ -169,7 +245,8 @@ def _write_tmp(
     return base, tmp_path
 
 
-def keyword_indexes_for(control: str, keywords: list[str], mode: int = 0o600) -> list[int]:
+def keyword_indexes_for(control: str, keywords: list[str], mode: int = 0o600, *,
+                        fsync: FsyncMode = FsyncMode.OPTIMIZED) -> list[int]:
     """Keyword indexes (letters) for ``keywords``, adding new names to ``dovecot-keywords``.
 
     The caller holds ``dovecot-uidlist.lock``. Beyond 26 keywords a name gets no letter.
@@ -182,7 +259,7 @@ def keyword_indexes_for(control: str, keywords: list[str], mode: int = 0o600) ->
         if index is not None:
             indexes.append(index)
     if table != original:
-        write_keywords(control, table, mode=mode)
+        write_keywords(control, table, mode=mode, fsync=fsync)
     return indexes
 
 

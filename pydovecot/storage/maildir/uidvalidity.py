@@ -137,6 +137,8 @@ def _rescan(control_dir: str, now: int | None, mode: int) -> int:
 
 def _write_main(control_dir: str, value: int, mode: int) -> None:
     fd = os.open(uidvalidity_path(control_dir), os.O_RDWR | os.O_CREAT, mode)
+    if mode != 0o600 and os.fstat(fd).st_mode & 0o777 != mode:
+        os.fchmod(fd, mode)  # the mail root's mode, not the umask's
     try:
         os.pwrite(fd, format_value(value), 0)
     finally:
