@@ -85,7 +85,7 @@ def main(argv: list[str] | None = None) -> int:
             sys.stderr.flush()
         return stop.code
     assert ctx is not None
-    frame = printer.frame_text(ctx.options.formatter, hide_titles=ctx.options.hide_titles)
+    frame = "" if ctx.frame_done else printer.frame_text(ctx.options.formatter, hide_titles=ctx.options.hide_titles)
     text = "".join(ctx.out_buffer)
     # C stdio is line-buffered on a terminal but flushed only at exit otherwise, while the
     # formatter writes straight to fd 1 when it finishes: reproduce the resulting order.

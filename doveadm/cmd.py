@@ -87,6 +87,9 @@ class Command:
     usage_text: str | None = None
     # Whether run() reads ctx.settings; the config is parsed only for those.
     needs_settings: bool = False
+    # The group has only some of Dovecot's sub-commands: its one-line summary ("mailbox a|b|c")
+    # in the top-level overview would differ from real doveadm's, so it is left out there.
+    partial_group: bool = False
     all_params: tuple[Param, ...] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -138,7 +141,7 @@ def parse_arguments(command: Command, args: list[str]) -> dict[str, Any]:
     specs = [getopt.OptionSpec(p.name, p.short, p.name, p.kind is not ParamKind.BOOL) for p in options]
     by_key = {p.name: p for p in options}
     try:
-        found, arguments = getopt.parse(command.words[0], args, specs)
+        found, arguments = getopt.parse(command.words[-1], args, specs)
     except getopt.GetoptError as error:
         raise UsageExit(f"{error}\n") from None
     values: dict[str, Any] = {}

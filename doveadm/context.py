@@ -34,6 +34,8 @@ class CommandContext:
     stdin: IO[bytes] = field(default_factory=lambda: sys.stdin.buffer)
     stderr: IO[str] = field(default_factory=lambda: sys.stderr)
     out_buffer: list[str] = field(default_factory=list)
+    # Set by commands that printed rows: the formatter already wrote its own frame.
+    frame_done: bool = False
 
     def out(self, text: str) -> None:
         self.out_buffer.append(text)

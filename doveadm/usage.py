@@ -18,7 +18,7 @@ def _line(name: str, text: str) -> str:
 def overview(prefix: str = "") -> str:
     head = "usage: doveadm [-Dv] [-f <formatter>] " + (f"{prefix} " if prefix else "") + "<command> [<args>]\n"
     entries = sorted(
-        [f"{cmd.name}\t{cmd.usage}".encode() for cmd in COMMANDS] + [b""]
+        [f"{cmd.name}\t{cmd.usage}".encode() for cmd in COMMANDS if prefix or not cmd.partial_group] + [b""]
     )
     lines: list[str] = []
     group = ""

@@ -7,10 +7,10 @@ To add commands: write ``doveadm/commands/<group>.py`` declaring ``Command`` obj
 from __future__ import annotations
 
 from ..cmd import Command
-from . import auth, pw, user
+from . import admin, auth, mail, mailbox, pw, quota, user
 from . import help as help_group
 
-_GROUPS = (help_group, pw, auth, user)
+_GROUPS = (help_group, pw, auth, user, mailbox, mail, quota, admin)
 
 COMMANDS: tuple[Command, ...] = tuple(cmd for group in _GROUPS for cmd in group.COMMANDS)
 
@@ -20,7 +20,8 @@ def find(args: list[str]) -> tuple[Command, list[str]] | None:
     best: Command | None = None
     for command in COMMANDS:
         count = len(command.words)
-        if tuple(args[:count]) == command.words and (best is None or count > len(best.words)):
+        # on a tie the later declaration wins (a test or plugin may override a command)
+        if tuple(args[:count]) == command.words and (best is None or count >= len(best.words)):
             best = command
     return (best, args[len(best.words):]) if best is not None else None
 

@@ -22,8 +22,11 @@ from dataclasses import dataclass
 from pydovecot.auth.backend import service_from_settings
 from pydovecot.auth.service import AuthService
 
-# Which wire protocol each of Dovecot's auth listener names speaks.
-_LISTENER_ROLES = {"auth-client": "client", "auth-master": "master", "auth-userdb": "userdb"}
+# Which wire protocol a listener speaks, by the part of its name after the last "-", as
+# Dovecot's auth decides; any other name is a client socket (Postfix's "private/auth").
+_LISTENER_ROLES = {"client": "client", "master": "master", "userdb": "userdb"}
+# Named after protocols we do not serve: the login processes' and the token sockets.
+_UNSERVED_SUFFIXES = {"login", "token", "tokenlogin"}
 
 
 @dataclass(frozen=True)
@@ -35,7 +38,10 @@ class Listener:
 
 def listener_role(path: str) -> str | None:
     """The wire protocol a listener path speaks ("client", "master", "userdb"), None if unserved."""
-    return _LISTENER_ROLES.get(os.path.basename(path))
+    suffix = os.path.basename(path).rsplit("-", 1)[-1]
+    if suffix in _UNSERVED_SUFFIXES:
+        return None
+    return _LISTENER_ROLES.get(suffix, "client")
 
 
 def connection_handler(service: AuthService, role: str) -> Callable[[asyncio.StreamReader, asyncio.StreamWriter],

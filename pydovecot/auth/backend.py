@@ -150,6 +150,8 @@ def service_settings(node: object, chain: AuthChain | None = None) -> AuthServic
         hostname=str(get("hostname")) or AuthServiceSettings().hostname,
         passdbs=PassdbCapabilities(count=max(passdb_count, 1)),
         has_master_passdbs=bool(chain.masterdbs) if chain is not None else False,
+        ssl_require_client_cert=bool(get("auth_ssl_require_client_cert")),
+        ssl_username_from_cert=bool(get("auth_ssl_username_from_cert")),
     )
 
 

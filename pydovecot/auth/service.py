@@ -149,6 +149,12 @@ class AuthServiceSettings:
     passdbs: PassdbCapabilities = field(default_factory=PassdbCapabilities)
     # Any `passdb { master = yes }`: without one an authzid other than the user is refused.
     has_master_passdbs: bool = False
+    ssl_require_client_cert: bool = False  # auth_ssl_require_client_cert
+    ssl_username_from_cert: bool = False  # auth_ssl_username_from_cert
+
+
+# Dovecot's reason when auth_ssl_require_client_cert refuses a request (shown to the client).
+NO_CLIENT_CERT = "Client didn't present valid SSL certificate"
 
 
 # --- running a coroutine eagerly -------------------------------------------------------------
@@ -386,6 +392,10 @@ class ClientSession(_Session):
 
     def handle(self, event: cp.ClientEvent) -> None:
         if isinstance(event, cp.AuthBegin):
+            if self.service.settings.ssl_require_client_cert and not event.flag("valid-client-cert"):
+                # Refused before the mechanism starts: no failure delay, no penalty.
+                self.conn.send_fail(event.id, reason=NO_CLIENT_CERT)
+                return
             request = self._new_request(event)
             self.requests[event.id] = request
             self._begin(request)
@@ -443,6 +453,8 @@ class ClientSession(_Session):
                            secured=begin.flag("secured"), mechanism=begin.mechanism, params=begin.params)
         context = AuthRequestContext(service=info.service, local_ip=info.local_ip, remote_ip=info.remote_ip,
                                      secured=info.secured, valid_client_cert=begin.flag("valid-client-cert"),
+                                     cert_username=(begin.param("cert_username") or None)
+                                     if settings.ssl_username_from_cert else None,
                                      realms=settings.realms, anonymous_username=settings.anonymous_username,
                                      username_rules=settings.username_rules, hostname=settings.hostname,
                                      has_master_passdbs=settings.has_master_passdbs)
@@ -507,7 +519,9 @@ class ClientSession(_Session):
         """original_user= when the name changed, then auth_user= for a master user login."""
         tail = []
         original = request.mechanism.fields.original_user
-        if original is not None and original != user:
+        # EXTERNAL's original name is the empty one it sets; real Dovecot's OK names no
+        # original_user then (its FAIL still says user= with it).
+        if original and original != user:
             tail.append(("original_user", original))
         if request.answer is not None and request.answer.master_user is not None:
             tail.append(("auth_user", request.answer.master_user))

@@ -288,7 +288,16 @@ class ImapService:
     def _log_login_disconnect(self, session: Session) -> None:
         seconds = int(time.time() - session.started)
         how = "Aborted login by logging out" if session.state is ConnectionState.LOGOUT else "Connection closed"
-        if session.auth_attempts:
+        from pydovecot.master.tls import client_cert_disconnect_reason
+
+        cert_reason = client_cert_disconnect_reason(
+            session.writer.get_extra_info("ssl_object"), auth_attempts=session.auth_attempts,
+            required=bool(session.settings.get("auth_ssl_require_client_cert")))
+        if cert_reason is not None:
+            detail = cert_reason
+        elif session.last_auth_temp_fail:
+            detail = "auth service reported temporary failure"
+        elif session.auth_attempts:
             detail = f"auth failed, {session.auth_attempts} attempts in {seconds} secs"
         else:
             detail = f"no auth attempts in {seconds} secs"

@@ -72,8 +72,10 @@ class Session:
     counters: Counters = field(default_factory=Counters)
     bad_commands: int = 0
     capability_sent: bool = False
+    starttls_done: bool = False
     auth_attempts: int = 0
     last_mechanism: str | None = None
+    last_auth_temp_fail: bool = False  # the last failure was auth's temporary one (for the log)
     last_user: str | None = None
     commands_after_login: int = 0
     last_command: str = ""
@@ -142,6 +144,7 @@ class Session:
         """STARTTLS: wrap the connection; the client starts over with a new capability list."""
         await self.writer.start_tls(self.service.tls_context)  # type: ignore[arg-type]
         self.conn = replace(self.conn, tls=True)
+        self.starttls_done = True
 
     # --- state -------------------------------------------------------------------------------
 

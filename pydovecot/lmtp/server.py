@@ -38,12 +38,15 @@ log = logging.getLogger("pydovecot.lmtp")
 def _ssl_context(node: Node) -> ssl.SSLContext | None:
     if str(node.get("ssl") or "no") == "no":
         return None
-    cert, key = str(node.get("ssl_cert") or ""), str(node.get("ssl_key") or "")
-    if not cert.startswith("<") or not key.startswith("<"):
+    # The master's builder: it reuses the context the master made while still root when the
+    # key file is root-only (the service is created after the master dropped to mail_uid).
+    from pydovecot.master.tls import TLSConfigError, tls_context
+
+    try:
+        return tls_context(node)
+    except TLSConfigError as exc:
+        log.error("STARTTLS not available: %s", exc, extra={"dovecot_prefix": "lmtp: "})
         return None
-    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    ctx.load_cert_chain(cert[1:].strip(), key[1:].strip())
-    return ctx
 
 
 class LmtpService:

@@ -15,6 +15,8 @@ from .logger import LogSink
 _LEVELS = ((logging.CRITICAL, Level.FATAL), (logging.ERROR, Level.ERROR), (logging.WARNING, Level.WARNING),
            (logging.INFO, Level.INFO))
 ROOT_LOGGER = "pydovecot"
+# logging.Handler has no formatException of its own; this only formats tracebacks.
+_TRACEBACKS = logging.Formatter()
 
 
 def _level(levelno: int) -> Level:
@@ -40,7 +42,7 @@ class DovecotLogHandler(logging.Handler):
                 # Dovecot logs one line per failure; the traceback goes to the debug log.
                 exc = record.exc_info[1]
                 message = f"{message}: {type(exc).__name__}: {exc}"
-                self.sink.emit(prefix, Level.DEBUG, self.formatException(record.exc_info))
+                self.sink.emit(prefix, Level.DEBUG, _TRACEBACKS.formatException(record.exc_info))
             self.sink.emit(prefix, _level(record.levelno), message)
         except Exception:  # noqa: BLE001 - logging must never take a connection down
             self.handleError(record)

@@ -19,9 +19,18 @@ import contextlib
 import itertools
 import os
 import socket
+import time
 from dataclasses import dataclass, field
 
 from pydovecot.auth.wire.tabescape import tab_escape, tab_unescape
+
+AUTH_TEMP_FAILED_MSG = "Temporary authentication failure."
+
+
+def temp_failure_text() -> str:
+    """What login processes tell a client when auth answers a temporary failure: the message
+    with this host's name and the local time, so that the admin can find it in the log."""
+    return f"{AUTH_TEMP_FAILED_MSG} [{socket.gethostname()}:{time.strftime('%Y-%m-%d %H:%M:%S')}]"
 
 
 class AuthClientError(ConnectionError):
@@ -38,6 +47,10 @@ class AuthParams:
     secured: bool = False
     session: str | None = None
     no_penalty: bool = False
+    # A TLS client certificate that verified against ssl_ca, and the name in it (login's
+    # ssl_cert_username_field); auth uses the name only with auth_ssl_username_from_cert.
+    valid_client_cert: bool = False
+    cert_username: str | None = None
     extra: tuple[tuple[str, str], ...] = ()
 
     def wire(self) -> str:
@@ -50,6 +63,10 @@ class AuthParams:
             parts.append("secured")
         if self.no_penalty:
             parts.append("no-penalty")
+        if self.valid_client_cert:
+            parts.append("valid-client-cert")
+        if self.cert_username is not None:
+            parts.append(f"cert_username={tab_escape(self.cert_username)}")
         parts.extend(f"{k}={tab_escape(v)}" for k, v in self.extra)
         return "\t".join(parts)
 

@@ -16,11 +16,13 @@ import asyncio
 import contextlib
 import os
 import resource
+import signal
 import ssl
 from dataclasses import dataclass, field
 
 from pydovecot.log import Log, LogSink, bridge
 
+from .admin import AdminServer
 from .listeners import BoundListener, bind_listener
 from .pidfile import check_not_running, remove_pid, write_pid
 from .registry import ConnInfo, ServiceHandler, SharedContext, connection_info, registered_services
@@ -103,6 +105,7 @@ class Master:
         self._early_errors: list[str] = []
         self.model = "auto"  # the process model, see workers.py
         self.supervisor: WorkerSupervisor | None = None
+        self.admin: AdminServer | None = None  # <base_dir>/anvil: doveadm who/kick (admin.py)
 
     # --- before daemonizing -----------------------------------------------------------------
 
@@ -184,6 +187,7 @@ class Master:
                 log.error(line)
             self.context = SharedContext(self.settings.base_dir, self.tls)
             self.context.values["auth_socket"] = os.path.join(self.settings.base_dir, "auth-client")
+            await self._start_admin()
             self.supervisor = WorkerSupervisor(log)
             for service in self.settings.services:
                 size = self._worker_count(service)
@@ -342,6 +346,9 @@ class Master:
             self.log.warning("SIGHUP received - reloading configuration")
             self._spawn(self.reload())
             return
+        if info.signum == signal.SIGUSR1:  # `doveadm log reopen`
+            self.reopen_log()
+            return
         self.log.warning(info.killed_message())
         self.stop()
 
@@ -431,10 +438,38 @@ class Master:
         if bound is not None:
             bound.close()
 
+    async def _start_admin(self) -> None:
+        from .admin import verbose_proctitle
+        from .proctitle import ProcTitle
+
+        assert self.settings is not None and self.log is not None
+        self.admin = AdminServer(self.settings.base_dir, self.log)
+        try:
+            await self.admin.start()
+        except OSError as e:  # who/kick unavailable; serving mail matters more
+            self.log.error(f"net_listen_unix({self.admin.path}) failed: {e.strerror}")
+            self.admin = None
+        if verbose_proctitle(self.tree):
+            ProcTitle("master", verbose=True).install()
+
+    def reopen_log(self) -> None:
+        if self.log is None or self._given_sink is not None:
+            return
+        try:
+            self.log.sink.reopen_from(self.tree.lookup())  # type: ignore[attr-defined]
+        except OSError as e:
+            self.log.error(f"Can't reopen log files: {e}")
+        for pid in self.supervisor.pids() if self.supervisor else []:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGUSR1)
+
     async def _shutdown(self) -> None:
         if self._watcher is not None:
             self._watcher.stop()
             self._watcher = None
+        if self.admin is not None:
+            await self.admin.close()
+            self.admin = None
         if self.supervisor is not None:
             self.supervisor.signal_stop()
         for spec in list(self.servers):

@@ -12,7 +12,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 
-WATCHED = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)
+WATCHED = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP, signal.SIGUSR1)  # USR1: log reopen
 _WAKE = signal.SIGUSR2  # sent to the helper thread to end it
 
 # si_code values (Linux) and the words lib-signals.c uses for them.

@@ -30,6 +30,13 @@ class TLSConfigError(Exception):
     """A TLS setting that cannot be used (Dovecot refuses to start on these too)."""
 
 
+# Contexts built so far, by their settings. The master builds one while still root; services
+# that build theirs later, after it dropped root to mail_uid, cannot read a root-only key file
+# any more (the seed's /etc/pki/dovecot/private/dovecot.pem) and reuse the one built from the
+# same settings instead. A readable file is always read again (reload picks up new certs).
+_BUILT: dict[tuple[str, ...], ssl.SSLContext] = {}
+
+
 @contextlib.contextmanager
 def _as_file(value: str, setting: str) -> Iterator[str]:
     """A path for a ``<path`` value, or a private temporary file holding inline PEM text."""
@@ -70,12 +77,22 @@ def tls_context(settings: object, warn: Callable[[str], None] | None = None) -> 
     if bool(get("ssl_prefer_server_ciphers")):
         ctx.options |= ssl.OP_CIPHER_SERVER_PREFERENCE
     password = str(get("ssl_key_password")) or None
+    verify_ca = str(get("ssl_ca") or "") if bool(get("ssl_verify_client_cert")) else ""
+    built_key = (cert, key, password or "", minimum, ciphers, str(bool(get("ssl_prefer_server_ciphers"))),
+                 str(get("ssl_dh")), verify_ca, str(bool(get("ssl_require_crl"))))
     try:
         with _as_file(cert, "ssl_cert") as cert_path, _as_file(key, "ssl_key") as key_path:
             ctx.load_cert_chain(cert_path, key_path, password=password)
+    except PermissionError as e:
+        if built_key in _BUILT:
+            return _BUILT[built_key]
+        raise TLSConfigError(f"Can't load SSL certificate or private key: {e}") from None
     except (ssl.SSLError, OSError) as e:
         raise TLSConfigError(f"Can't load SSL certificate or private key: {e}") from None
     _load_dh(ctx, str(get("ssl_dh")), warn)
+    if bool(get("ssl_verify_client_cert")):
+        _verify_clients(ctx, verify_ca, crl=bool(get("ssl_require_crl")))
+    _BUILT[built_key] = ctx
     return ctx
 
 
@@ -88,6 +105,66 @@ def _load_dh(ctx: ssl.SSLContext, value: str, warn: Callable[[str], None] | None
     except (ssl.SSLError, OSError, TLSConfigError) as e:
         if warn is not None:
             warn(f"ssl_dh: DH parameters not usable, ignored ({e})")
+
+
+def _verify_clients(ctx: ssl.SSLContext, ca: str, *, crl: bool) -> None:
+    """ssl_verify_client_cert: ask for a client certificate and check it against ssl_ca.
+
+    Dovecot's verify callback accepts a bad certificate and only marks it invalid (no
+    valid-client-cert for auth); Python's ssl has no such callback, so with CERT_OPTIONAL a
+    certificate that does not verify fails the handshake instead. No certificate is fine."""
+    ctx.verify_mode = ssl.CERT_OPTIONAL
+    if not ca:
+        return  # Dovecot starts too; no client certificate can verify then
+    try:
+        with _as_file(ca, "ssl_ca") as ca_path:
+            ctx.load_verify_locations(ca_path)
+    except (ssl.SSLError, OSError) as e:
+        raise TLSConfigError(f"Can't load CA certificates from ssl_ca: {e}") from None
+    if crl:
+        if not ctx.cert_store_stats()["crl"]:
+            # ssl_require_crl without a CRL in ssl_ca: no certificate can verify. Dovecot still
+            # takes the connection (auth gets no valid-client-cert); not asking for one gives
+            # the client the same, where CERT_OPTIONAL would fail every handshake with one.
+            ctx.verify_mode = ssl.CERT_NONE
+            return
+        # ssl_require_crl: the CRLs ride in ssl_ca, as in Dovecot
+        ctx.verify_flags |= ssl.VERIFY_CRL_CHECK_CHAIN
+
+
+# OpenSSL's short names, which ssl_cert_username_field accepts as well (OBJ_txt2nid), by the
+# long names Python's getpeercert() reports.
+_LONG_NAMES = {"CN": "commonName", "C": "countryName", "L": "localityName", "ST": "stateOrProvinceName",
+               "O": "organizationName", "OU": "organizationalUnitName", "UID": "userId",
+               "DC": "domainComponent", "GN": "givenName", "SN": "surname"}
+
+
+def client_cert_username(ssl_object: ssl.SSLObject | ssl.SSLSocket | None, field: str) -> str | None:
+    """The login side's cert_username: the ``ssl_cert_username_field`` of a verified client
+    certificate's subject (the first one), "" when it has none (or a NUL in it); None without a
+    verified certificate. ``getpeercert()`` is non-empty only for a verified one."""
+    if ssl_object is None:
+        return None
+    cert = ssl_object.getpeercert()
+    if not cert:
+        return None
+    name = _LONG_NAMES.get(field, field or "commonName")
+    for rdn in cert.get("subject", ()):
+        for key, value in rdn:
+            if key == name:
+                return "" if "\0" in value else str(value)
+    return ""
+
+
+def client_cert_disconnect_reason(ssl_object: ssl.SSLObject | ssl.SSLSocket | None, *, required: bool,
+                                  auth_attempts: int) -> str | None:
+    """Login's disconnect reason under auth_ssl_require_client_cert, None when it has none
+    (the client sent an invalid cert cannot happen here: such a handshake fails)."""
+    if not required:
+        return None
+    if ssl_object is not None:
+        return None if ssl_object.getpeercert() else "client didn't send a cert"
+    return "cert required, client didn't start TLS" if auth_attempts else None
 
 
 async def start_tls(writer: asyncio.StreamWriter, ctx: ssl.SSLContext, *,

@@ -28,6 +28,7 @@ from dataclasses import dataclass
 
 from pydovecot.log import Log, LogSink
 
+from .admin import start_worker_admin, verbose_proctitle
 from .listeners import BoundListener
 from .registry import ServiceHandler, SharedContext, connection_info, registered_services
 from .services import ServiceSpec
@@ -141,6 +142,9 @@ class WorkerServer:
         context = SharedContext(self.job.base_dir, self.job.tls)
         context.values["auth_socket"] = self.job.auth_socket
         context.values["worker_pid"] = os.getpid()
+        # Sessions reported to the master's anvil socket (doveadm who/kick), the process title.
+        reporter = await start_worker_admin(self.job.base_dir, self.spec.name, log=self.log,
+                                            verbose_proctitle=verbose_proctitle(self.job.tree))
         try:
             self.handler = registration.factory(self.job.tree, self.log, context)
         except Exception as e:  # noqa: BLE001 - reported like a Dovecot service failing to start
@@ -148,6 +152,7 @@ class WorkerServer:
             return FATAL_DEFAULT
         loop.add_signal_handler(signal.SIGHUP, self._reload)
         loop.add_signal_handler(signal.SIGTERM, self.retire, self.job.shutdown_clients)
+        loop.add_signal_handler(signal.SIGUSR1, self._log_reopen)  # passed on by the master
         signal.pthread_sigmask(signal.SIG_SETMASK, set())
         if self.job.life_fd is not None:
             loop.add_reader(self.job.life_fd, self._master_gone)
@@ -158,6 +163,7 @@ class WorkerServer:
         await self.done.wait()
         with contextlib.suppress(Exception):
             await self.handler.close()
+        await reporter.close()
         return 0
 
     # --- accepting within the limits ------------------------------------------------------
@@ -270,6 +276,11 @@ class WorkerServer:
         self.retire(False)
         if self.job.config_path is not None and self._log_task is None:
             self._log_task = asyncio.ensure_future(self._reopen_log(self.job.config_path))
+
+    def _log_reopen(self) -> None:
+        """`doveadm log reopen` (after a log rotation): the master passes SIGUSR1 on to us."""
+        if self.job.config_path is not None:
+            asyncio.ensure_future(self._reopen_log(self.job.config_path))
 
     async def _reopen_log(self, config_path: str) -> None:
         from .server import load_tree

@@ -19,8 +19,9 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from pydovecot.auth.service import RequestInfo, UserdbResult
-from pydovecot.login.auth_client import AuthClient, AuthClientError, AuthParams, AuthReply
+from pydovecot.login.auth_client import AuthClient, AuthClientError, AuthParams, AuthReply, temp_failure_text
 from pydovecot.login.connection import ConnectionInfo
+from pydovecot.login.sessions import Session, register_session
 from pydovecot.pop3.protocol import (
     AUTH_FAILED_TEXT,
     NEED_DATA,
@@ -116,6 +117,7 @@ class _LoginState:
     pending_user: str | None = None
     tried_plaintext: bool = False
     tried_unsupported: bool = False
+    temp_failed: bool = False  # the last failure was auth's temporary one
 
 
 class Pop3Client:
@@ -132,6 +134,8 @@ class Pop3Client:
         self.user: MailUser | None = None
         self.session: Pop3MailSession | None = None
         self.end_reason = "Connection closed"
+        self.registered: Session | None = None  # in the process's session registry (doveadm who)
+        self.kicked = False
         self.bytes_in = 0
         self.bytes_out = 0
         self._closed = False
@@ -166,12 +170,6 @@ class Pop3Client:
             return "TLS"
         return "secured" if self.conn.secured else None
 
-    def _ips(self) -> list[str]:
-        parts = [f"rip={self.conn.remote_ip}"] if self.conn.remote_ip else []
-        if self.conn.local_ip:
-            parts.append(f"lip={self.conn.local_ip}")
-        return parts
-
     # -- the connection loop --
 
     async def run(self) -> None:
@@ -197,7 +195,7 @@ class Pop3Client:
         except (ConnectionError, OSError):
             data = b""
         if not data:
-            self.end_reason = "Connection closed"
+            self.end_reason = "Server shutting down." if self.kicked else "Connection closed"
             return False
         self.bytes_in += len(data)
         self.core.receive_data(data)
@@ -321,9 +319,14 @@ class Pop3Client:
     # -- authentication --
 
     def _auth_params(self) -> AuthParams:
+        from pydovecot.master.tls import client_cert_username
+
         c = self.conn
+        field = str(self.node.get("ssl_cert_username_field") or "commonName")
+        cert_name = client_cert_username(self.writer.get_extra_info("ssl_object"), field)
         return AuthParams(service="pop3", local_ip=c.local_ip, remote_ip=c.remote_ip, local_port=c.local_port,
-                          remote_port=c.remote_port, secured=self.tls or c.secured, session=c.session_id)
+                          remote_port=c.remote_port, secured=self.tls or c.secured, session=c.session_id,
+                          valid_client_cert=cert_name is not None, cert_username=cert_name)
 
     async def _auth_begin(self, mechanism: str, initial: bytes | None) -> None:
         self.login.attempts += 1
@@ -358,10 +361,12 @@ class Pop3Client:
         if reply.kind == "OK" and "nologin" not in reply.fields:
             await self._finish_login(reply)
             return
-        if reply.temporary:
-            self.core.login_failed(TEMP_FAIL_TEXT)
-        elif reply.reason:
+        self.login.temp_failed = not reply.reason and reply.temporary
+        # As pop3-login: a reason from auth wins, then a temporary failure named with host and time.
+        if reply.reason:
             self.core.login_failed(f"[AUTH] {reply.reason}")
+        elif reply.temporary:
+            self.core.login_failed(f"[SYS/TEMP] {temp_failure_text()}")
         else:
             self.core.login_failed(AUTH_FAILED_TEXT)
 
@@ -388,6 +393,7 @@ class Pop3Client:
             return
         self.session = session
         self.core.login_succeeded(session)
+        self.registered = register_session("pop3", user.username, self.conn.remote_ip, kick_callback=self.kick)
         enable_last = bool(user.settings.get("pop3_enable_last"))
         self.core.settings = replace(self.core.settings, enable_last=enable_last)
 
@@ -454,13 +460,21 @@ class Pop3Client:
                 raise _SessionLocked
             await asyncio.sleep(0.1)
 
+    def _log_elements(self, user: str, mail_pid: int | None = None) -> str:
+        """login_log_format_elements, expanded for this connection."""
+        from pydovecot.login.log_elements import login_elements, ssl_security
+
+        c = self.conn
+        values = {"user": user, "username": user.partition("@")[0], "domain": user.partition("@")[2],
+                  "service": "pop3", "local_ip": c.local_ip, "remote_ip": c.remote_ip, "pid": str(os.getpid()),
+                  "mechanism": self.login.method, "local_port": str(c.local_port or ""),
+                  "remote_port": str(c.remote_port or ""), "secured": self._security(),
+                  "ssl_security": ssl_security(self.writer) if self.tls else None,
+                  "mail_pid": str(mail_pid) if mail_pid is not None else None, "session": c.session_id}
+        return login_elements(str(self.node.get("login_log_format_elements")), values)
+
     def _log_login(self, username: str) -> None:
-        parts = [f"user=<{username}>", f"method={self.login.method}", *self._ips(), f"mpid={self.service.pid}"]
-        security = self._security()
-        if security:
-            parts.append(security)
-        parts.append(f"session=<{self.conn.session_id}>")
-        LOGIN_LOG.info("Login: %s", ", ".join(parts), extra=LOGIN_PREFIX)
+        LOGIN_LOG.info("Login: %s", self._log_elements(username, self.service.pid), extra=LOGIN_PREFIX)
 
     # -- the end --
 
@@ -473,8 +487,15 @@ class Pop3Client:
             LOG.error("Couldn't update INBOX at QUIT: %s", exc, extra=self.log_extra)
             self.end_reason = "Storage error during logout."
 
+    def kick(self) -> None:
+        """`doveadm kick`: end this session as Dovecot's SIGTERM does."""
+        self.kicked = True
+        self.writer.close()
+
     async def finish(self) -> None:
         self._closed = True
+        if self.registered is not None:
+            self.registered.unregister()
         if self.login.sasl_id is not None:
             with contextlib.suppress(Exception):
                 self.service.auth_client.cancel(self.login.sasl_id)
@@ -491,24 +512,26 @@ class Pop3Client:
             await asyncio.wait_for(self.writer.wait_closed(), 5)
 
     def _log_login_disconnect(self) -> None:
+        from pydovecot.master.tls import client_cert_disconnect_reason
+
         secs = int(time.monotonic() - self.login.started)
-        if self.login.tried_plaintext:
+        cert_reason = client_cert_disconnect_reason(
+            self.writer.get_extra_info("ssl_object"), auth_attempts=self.login.attempts,
+            required=bool(self.node.get("auth_ssl_require_client_cert")))
+        if cert_reason is not None:
+            state = cert_reason
+        elif self.login.tried_plaintext:
             state = "tried to use disallowed plaintext auth"
         elif self.login.tried_unsupported:
             state = "tried to use unsupported auth mechanism"
+        elif self.login.temp_failed:
+            state = "auth service reported temporary failure"
         elif self.login.attempts:
             state = f"auth failed, {self.login.attempts} attempts in {secs} secs"
         else:
             state = f"no auth attempts in {secs} secs"
-        parts = [f"user=<{self.login.user or ''}>"]
-        if self.login.method:
-            parts.append(f"method={self.login.method}")
-        parts.extend(self._ips())
-        security = self._security()
-        if security:
-            parts.append(security)
-        parts.append(f"session=<{self.conn.session_id}>")
-        LOGIN_LOG.info("Disconnected: %s (%s): %s", self.end_reason, state, ", ".join(parts), extra=LOGIN_PREFIX)
+        LOGIN_LOG.info("Disconnected: %s (%s): %s", self.end_reason, state, self._log_elements(self.login.user or ""),
+                       extra=LOGIN_PREFIX)
 
 
 class _SessionLocked(Exception):

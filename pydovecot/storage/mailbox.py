@@ -378,8 +378,9 @@ class _CachedSnapshot:
 
 # index_dir -> the last full sync's result, shared by every session of this process.
 _SNAPSHOTS: dict[str, _CachedSnapshot] = {}
-# A directory changed this recently may change again within its mtime's granularity.
-_SETTLE_NS = 2_000_000_000
+# A directory changed this recently may change again within its mtime's granularity (Linux's
+# coarse clock: a few milliseconds), unseen; such a directory is scanned again.
+_SETTLE_NS = 100_000_000
 
 
 _STAMP_NAME = "pydovecot.index.stamp"

@@ -13,7 +13,7 @@ import logging
 import os
 from typing import TYPE_CHECKING
 
-from pydovecot.login.auth_client import AuthClientError, AuthParams, AuthReply
+from pydovecot.login.auth_client import AuthClientError, AuthParams, AuthReply, temp_failure_text
 from pydovecot.storage.mail_user import MailUserError, create_mail_user
 
 from .. import loginlog
@@ -53,9 +53,11 @@ async def sasl(session: Session, tag: bytes, mechanism: str, initial: bytes | No
     session.auth_attempts += 1
     session.last_mechanism = mech
     conn = session.conn
+    cert_name = _client_cert_username(session)
     params = AuthParams(service="imap", local_ip=conn.local_ip, remote_ip=conn.remote_ip,
                         local_port=conn.local_port, remote_port=conn.remote_port, secured=conn.secured,
-                        session=conn.session_id)
+                        session=conn.session_id, valid_client_cert=cert_name is not None,
+                        cert_username=cert_name)
     try:
         reply = await client.begin(mech, params, initial)
         while reply.kind == "CONT":
@@ -78,6 +80,7 @@ async def sasl(session: Session, tag: bytes, mechanism: str, initial: bytes | No
     except AuthClientError:
         fail(session, tag, TEMP_FAILED)
         return
+    session.last_auth_temp_fail = reply.kind != "OK" and not reply.reason and reply.temporary
     if reply.kind != "OK":
         session.last_user = reply.user or session.last_user
         fail(session, tag, _failure(reply))
@@ -85,11 +88,21 @@ async def sasl(session: Session, tag: bytes, mechanism: str, initial: bytes | No
     await finish_login(session, tag, reply, mech)
 
 
+def _client_cert_username(session: Session) -> str | None:
+    """The verified TLS client certificate's name (None without one), for EXTERNAL."""
+    from pydovecot.master.tls import client_cert_username
+
+    field = str(session.settings.get("ssl_cert_username_field") or "commonName")
+    return client_cert_username(session.writer.get_extra_info("ssl_object"), field)
+
+
 def _failure(reply: AuthReply) -> CommandFailed:
-    if reply.temporary:
-        return TEMP_FAILED
+    # As imap-login: a reason from auth wins (an ALERT, e.g. auth_ssl_require_client_cert's),
+    # then a temporary failure, named with host and time.
     if reply.reason:
-        return CommandFailed(reply.reason, "ALERT" if "nologin" in reply.flags else "AUTHENTICATIONFAILED")
+        return CommandFailed(reply.reason, "ALERT")
+    if reply.temporary:
+        return CommandFailed(temp_failure_text(), "UNAVAILABLE")
     return AUTH_FAILED
 
 

@@ -18,6 +18,9 @@ async def run(session: Session, cmd: c.Capability) -> None:
     session.send(untagged("CAPABILITY " + session.capability()))
     if session.logged_in:
         ok(session, cmd.tag, "Capability completed.", started=started)
-    else:
+        return
+    if not session.starttls_done:
+        # As imap-login: clients must ask again after STARTTLS, so only a CAPABILITY before it
+        # says the client reads the untagged list rather than the login OK's resp-code.
         session.capability_sent = True
-        ok(session, cmd.tag, "Pre-login capabilities listed, post-login capabilities have more.")
+    ok(session, cmd.tag, "Pre-login capabilities listed, post-login capabilities have more.")

@@ -185,34 +185,64 @@ async def _mark_seen(session: Session, selected: SelectedMailbox, uids: list[int
         attrs.insert(1 if attrs and attrs[0].name == "UID" else 0, c.FetchAttribute("FLAGS"))
 
 
+# A batch of messages is read and rendered in one trip to the storage thread and sent with one
+# write: a hop and a flush per message made FETCH 1:* FLAGS on 200 messages 200 round trips.
+_BATCH_MESSAGES = 256
+_BATCH_BYTES = 4 * 1024 * 1024
+
+
+def _render_batch(mailbox: object, jobs: list[tuple[MessageInfo, int, tuple[str, ...]]],
+                  attrs: tuple[c.FetchAttribute, ...], needs_body: bool) -> list[tuple[bytes | None, int | None]]:
+    """(line or None when expunged, raw size) per job; runs in the storage thread."""
+    out: list[tuple[bytes | None, int | None]] = []
+    total = 0
+    for info, seq, flags in jobs:
+        raw = mailbox.read(info.uid) if needs_body else None  # type: ignore[attr-defined]
+        if needs_body and raw is None:
+            out.append((None, None))
+            continue
+        try:
+            line = render(raw, info, seq, flags, attrs)
+        except BinaryError:
+            line = None
+        out.append((line, None if raw is None else len(raw)))
+        total += len(line or b"")
+        if total > _BATCH_BYTES:
+            break  # the caller sends these and comes back for the rest
+    return out
+
+
 async def _send(session: Session, selected: SelectedMailbox, uids: list[int],
                 attrs: tuple[c.FetchAttribute, ...]) -> bool:
     needs_body = any(a.name in _NEEDS_BODY for a in attrs)
     expunged = False
+    jobs = []
     for uid in uids:
         info = selected.messages.get(uid)
         seq = selected.seq_of(uid)
-        if info is None or seq is None:
-            continue
-        raw = await session.storage(selected.mailbox.read, uid) if needs_body else None
-        if needs_body and raw is None:
-            expunged = True
-            continue
-        try:
-            line = await session.storage(render, raw, info, seq, selected.flags_of(uid), attrs)
-        except BinaryError:
-            line = None
-        if line is None:
-            expunged = True
-            continue
-        _count(session, attrs, raw)
-        session.send(line)
+        if info is not None and seq is not None:
+            jobs.append((info, seq, selected.flags_of(uid)))
+    pos = 0
+    while pos < len(jobs):
+        batch = jobs[pos:pos + _BATCH_MESSAGES]
+        if needs_body:
+            results = await session.storage(_render_batch, selected.mailbox, batch, attrs, needs_body)
+        else:
+            # Index data only: cheap enough to render here, without a thread hop.
+            results = _render_batch(selected.mailbox, batch, attrs, needs_body)
+        pos += len(results)
+        for line, raw_size in results:
+            if line is None:
+                expunged = True
+                continue
+            _count(session, attrs, raw_size)
+            session.send(line)
         await session.flush()
     return expunged
 
 
-def _count(session: Session, attrs: tuple[c.FetchAttribute, ...], raw: bytes | None) -> None:
-    if raw is None:
+def _count(session: Session, attrs: tuple[c.FetchAttribute, ...], raw_size: int | None) -> None:
+    if raw_size is None:
         return
     for attr in attrs:
         if attr.name == "RFC822.HEADER" or (attr.section is not None and attr.section.text == "HEADER"):
@@ -220,7 +250,7 @@ def _count(session: Session, attrs: tuple[c.FetchAttribute, ...], raw: bytes | N
         elif attr.name in ("RFC822", "RFC822.TEXT", "BODY", "BINARY") and (attr.section is not None
                                                                           or attr.name.startswith("RFC822")):
             session.counters.fetch_body_count += 1
-            session.counters.fetch_body_bytes += len(raw)
+            session.counters.fetch_body_bytes += raw_size
 
 
 async def _vanished(session: Session, selected: SelectedMailbox, cmd: c.Fetch) -> None:

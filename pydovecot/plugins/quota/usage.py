@@ -69,8 +69,13 @@ class MaildirsizeBackend:
 
     @property
     def limits_line(self) -> str:
+        # As Dovecot writes it: a zero limit is left out, and with no limit at all "0S" stands
+        # in for an empty line.
         storage, messages = self.limits
-        return f"{storage}S,{messages}C"
+        parts = [f"{storage}S"] if storage or not messages else []
+        if messages:
+            parts.append(f"{messages}C")
+        return ",".join(parts)
 
     def usage(self) -> Usage:
         parsed = self._read()

@@ -80,6 +80,19 @@ def save_index(index_dir: str, data: IndexData) -> None:
     os.replace(tmp, _path(index_dir))
 
 
+# index_dir -> (the file's stat key, the data loaded from or saved to it): while the file is
+# unchanged (no other process wrote it) a lock holder reuses the data instead of loading again.
+_loaded: dict[str, tuple[tuple[int, int, int], IndexData]] = {}
+
+
+def _stat_key(index_dir: str) -> tuple[int, int, int] | None:
+    try:
+        st = os.stat(_path(index_dir))
+    except FileNotFoundError:
+        return None
+    return (st.st_ino, st.st_size, st.st_mtime_ns)
+
+
 @contextlib.contextmanager
 def locked_index(index_dir: str) -> Iterator[IndexData]:
     """Read-modify-write the index under a process-wide and a file lock; saved on normal exit."""
@@ -87,10 +100,21 @@ def locked_index(index_dir: str) -> Iterator[IndexData]:
     with _thread_lock(index_dir), open(os.path.join(index_dir, LOCK_NAME), "a+b") as lockfile:
         fcntl.flock(lockfile.fileno(), fcntl.LOCK_EX)
         try:
-            data = load_index(index_dir)
-            yield data
+            key = _stat_key(index_dir)
+            cached = _loaded.get(index_dir)
+            data = cached[1] if cached is not None and key is not None and cached[0] == key else load_index(index_dir)
+            data.dirty = False
+            try:
+                yield data
+            except BaseException:
+                _loaded.pop(index_dir, None)  # possibly half-changed: load afresh next time
+                raise
             if data.dirty:
                 save_index(index_dir, data)
+                data.dirty = False
+            new_key = _stat_key(index_dir)
+            if new_key is not None:
+                _loaded[index_dir] = (new_key, data)
         finally:
             fcntl.flock(lockfile.fileno(), fcntl.LOCK_UN)
 

@@ -1,0 +1,210 @@
+"""Running a mail command for its users (Dovecot's doveadm-mail.c).
+
+-u USER runs for one user; a -u mask with ``*``/``?`` and -A run for every matching user of the
+iterable userdbs, -F FILE for each user named in the file; with more than one user the output
+gets a first "username" column. Each user is looked up in-process (our auth service, as
+`doveadm user` does), built into a :class:`MailUser` for the "doveadm" service, and the
+command's work runs with the user's file-system identity (``call_as``).
+
+Failures are Dovecot's: "doveadm(USER): Error: ..." on stderr, and the exit code of the worst
+mail error (NOTFOUND 68, EXISTS 65...).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import fnmatch
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydovecot.auth.mechanisms import fix_username
+from pydovecot.auth.service import AuthService, RequestInfo, UserdbResult
+from pydovecot.storage.access import call_as, can_switch
+from pydovecot.storage.mail_user import MailUser, MailUserError, create_mail_user
+
+from .cmd import Command
+from .context import CommandContext
+from .errors import EX_TEMPFAIL, EX_USAGE, DoveadmExit, UsageExit
+from .rows import RowPrinter, TableMultiLineError
+
+EX_DATAERR = 65
+EX_NOUSER = 67
+EX_NOTFOUND = 68  # DOVEADM_EX_NOTFOUND
+EX_NOPERM = 77
+
+
+class MailCommandError(Exception):
+    """One failed step of a command for one user: logged, remembered, the command goes on."""
+
+    def __init__(self, message: str, code: int) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+@dataclass
+class MailRun:
+    """What a command's per-user function gets."""
+
+    ctx: CommandContext
+    printer: RowPrinter
+    user: MailUser | None = None
+    multi_user: bool = False
+    exit_code: int = 0
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def fail(self, message: str, code: int) -> None:
+        """i_error() with the user's log prefix, and the run's exit code."""
+        name = self.user.username if self.user else ""
+        self.ctx.stderr.write(f"doveadm({name}): Error: {message}\n")
+        self.ctx.stderr.flush()
+        self.set_exit(code)
+
+    def set_exit(self, code: int) -> None:
+        # doveadm keeps the last failure's code (doveadm_mail_failed_error overwrites it).
+        self.exit_code = code
+
+    def begin_row(self) -> None:
+        """Commands call this before the first value of each row (adds the username column)."""
+        if self.multi_user and self.user is not None:
+            self.printer.value(self.user.username)
+
+
+UserFunc = Callable[[MailRun], None]
+
+
+def usage(command: Command) -> UsageExit:
+    return UsageExit(f"doveadm {command.name} {command.usage}\n")
+
+
+def default_username() -> str:
+    return os.environ.get("USER") or "root"
+
+
+def run_mail_command(ctx: CommandContext, per_user: UserFunc, *, default_formatter: str = "flow",
+                     setup: Callable[[MailRun], None] | None = None) -> int:
+    """Run ``per_user`` for every user the common parameters select; return the exit code.
+
+    ``setup`` declares the printer's columns once, before any user runs."""
+    values = ctx.values
+    printer = RowPrinter(ctx.options.formatter or default_formatter, hide_titles=ctx.options.hide_titles)
+    multi = bool(values.get("all-users")) or _is_mask(values.get("user")) or "user-file" in values
+    run = MailRun(ctx, printer, multi_user=multi)
+    if multi:
+        printer.header("username", "Username", hide_title=True)
+    if setup is not None:
+        setup(run)
+    from .commands.auth import build_service, close_service  # noqa: PLC0415 - avoids an import cycle
+
+    service = build_service(ctx)
+    info = RequestInfo(service="doveadm")
+    try:
+        asyncio.run(_run_users(ctx, service, info, run, per_user))
+    except TableMultiLineError as error:
+        printer.write()
+        raise DoveadmExit(EX_TEMPFAIL, f"doveadm({run.user.username if run.user else ''}): Fatal: {error}\n") from None
+    finally:
+        asyncio.run(close_service(service))
+    printer.finish()
+    ctx.frame_done = True
+    printer.write()
+    return run.exit_code
+
+
+def _is_mask(user: str | None) -> bool:
+    return user is not None and ("*" in user or "?" in user)
+
+
+async def _user_names(ctx: CommandContext, service: AuthService, info: RequestInfo) -> list[str]:
+    values = ctx.values
+    if "user-file" in values:
+        data = values["user-file"].read().decode("utf-8", "replace")
+        return [line.split("\t", 1)[0] for line in data.splitlines() if line.strip()]
+    mask = values.get("user")
+    if values.get("all-users") or _is_mask(mask):
+        names = [user async for user in service.backend.iterate_users(info)]
+        if mask and _is_mask(mask):
+            names = [n for n in names if fnmatch.fnmatchcase(n, mask.replace("[", "[[]"))]
+        return names
+    return [mask if mask is not None else default_username()]
+
+
+def _prewarm_imports() -> None:
+    """Import now what storage code imports lazily (codecs for charsets and mUTF-7, keywords):
+    with the mail user's file-system uid, Python may no longer be able to read its own library
+    (e.g. under a 0700 /root)."""
+    import encodings  # noqa: PLC0415
+    import importlib  # noqa: PLC0415
+    import pkgutil  # noqa: PLC0415
+
+    import pydovecot.storage.maildir.keywords  # noqa: F401, PLC0415
+
+    for module in pkgutil.iter_modules(encodings.__path__):
+        try:
+            importlib.import_module(f"encodings.{module.name}")
+        except ImportError:  # mbcs/oem exist only on Windows
+            continue
+
+
+async def _run_users(ctx: CommandContext, service: AuthService, info: RequestInfo, run: MailRun,
+                     per_user: UserFunc) -> None:
+    names = await _user_names(ctx, service, info)
+    node = ctx.settings.lookup(service="doveadm")
+    if can_switch():
+        _prewarm_imports()
+    for name in names:
+        user, _ = fix_username(name, service.settings.username_rules)
+        answer = await service.backend.lookup_user(user or name, info)
+        if answer.result is UserdbResult.INTERNAL_FAILURE:
+            ctx.stderr.write(f"doveadm({name}): Error: User lookup failed: "
+                             "Internal error occurred. Refer to server log for more information.\n")
+            run.set_exit(EX_TEMPFAIL)
+            continue
+        if answer.result is not UserdbResult.OK or user is None:
+            if run.multi_user:
+                continue
+            ctx.stderr.write(f"doveadm({name}): Error: User doesn't exist\n")
+            run.set_exit(EX_NOUSER)
+            continue
+        username = answer.user or user
+        fields = {f.key: f.value for f in answer.fields.items}
+        try:
+            mail_user = create_mail_user(node, username, fields, service="doveadm")
+        except MailUserError as error:
+            ctx.stderr.write(f"doveadm({username}): Error: {error}\n")
+            run.set_exit(EX_TEMPFAIL)
+            continue
+        run.user = mail_user
+        call_as(mail_user.uid, mail_user.gid, per_user, run)
+        run.printer.write()
+
+
+def lookup_mail_user(ctx: CommandContext, name: str) -> MailUser | None:
+    """One user, looked up and built outside any command run (copy/move's source user)."""
+    from .commands.auth import build_service, close_service  # noqa: PLC0415 - avoids an import cycle
+
+    service = build_service(ctx)
+    info = RequestInfo(service="doveadm")
+
+    async def lookup() -> Any:
+        try:
+            return await service.backend.lookup_user(name, info)
+        finally:
+            await close_service(service)
+
+    answer = asyncio.run(lookup())
+    if answer.result is not UserdbResult.OK:
+        return None
+    fields = {f.key: f.value for f in answer.fields.items}
+    return create_mail_user(ctx.settings.lookup(service="doveadm"), answer.user or name, fields, service="doveadm")
+
+
+def require(ctx: CommandContext, command: Command, *names: str) -> None:
+    for name in names:
+        if not ctx.values.get(name):
+            raise usage(command)
+
+
+__all__ = ["EX_DATAERR", "EX_NOPERM", "EX_NOTFOUND", "EX_USAGE", "MailCommandError", "MailRun",
+           "run_mail_command", "require", "usage"]
