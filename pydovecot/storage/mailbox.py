@@ -10,6 +10,13 @@ A full sync of an unchanged Maildir is skipped twice over: within this process b
 snapshot, and across processes by ``pydovecot.index.stamp`` (the Maildir's stamp, the index
 file's identity and the file names as of the last full sync), so a new session SELECTs a big,
 quiet mailbox from the index alone, as Dovecot does from ``dovecot.index``.
+
+Our own changes (append, store, expunge) know exactly what they changed: under the uidlist
+lock they update the cached snapshot and the index in place instead of leaving a rescan to the
+next command. Within ``_SETTLE_NS`` of a change, mtimes alone are not trusted; listing cur/
+and new/ against the cached names (no uidlist parse, no index load) then says whether anyone
+else changed something. One STORE or EXPUNGE is one transaction, as in Dovecot: the messages
+it changes share one new modseq.
 """
 
 from __future__ import annotations
@@ -27,13 +34,14 @@ from dataclasses import dataclass, replace
 from .index.mailbox_index import INDEX_NAME, Entry, IndexData, locked_index
 from .interface import MailboxError, MailboxSnapshot, MailboxStatus, MessageInfo, StoreAction, StoreResult
 from .maildir.dotlock import DotLock
-from .maildir.filename import physical_size_from_name, set_flags, size_field
+from .maildir.filename import parse_info_flags, physical_size_from_name, set_flags, size_field
 from .maildir.frozen import build
 from .maildir.fsync import FsyncMode
+from .maildir.keywords import read_keywords
 from .maildir.permissions import is_no_space
-from .maildir.save import keyword_indexes_for, save_hardlink, save_message, virtual_size
-from .maildir.sync import CUR_DIR, SyncedMessage, SyncResult, sync_locked
-from .maildir.uidlist import lock_uidlist, read_uidlist, rewrite_uidlist
+from .maildir.save import SavedMessage, keyword_indexes_for, save_hardlink, save_message, virtual_size
+from .maildir.sync import CUR_DIR, SyncedMessage, SyncResult, keyword_names, sync_locked
+from .maildir.uidlist import lock_uidlist, read_uidlist_cached, rewrite_uidlist
 
 _FLAGS_SEP = " "
 
@@ -77,19 +85,24 @@ class MaildirIndexedMailbox:
         :meth:`status`), EXAMINE and POP3 with ``pop3_no_flag_updates`` pass False, unless
         ``maildir_empty_new`` asks to move at every sync."""
         move_new = True if move_new is None else (move_new or self.empty_new)
-        stamp = _stamp(self.path, self.control_dir, trust_recent=self.very_dirty_syncs)
-        cached = _SNAPSHOTS.get(self.index_dir)
-        if stamp is not None and cached is not None and cached.stamp == stamp and not (
-                take_recent and cached.has_unclaimed_recent):
-            # Nothing in the Maildir changed since the last full sync (in any session of this
-            # process): no directory scan, no uidlist parse, no index load.
-            self._files = cached.files
-            return cached.snapshot
-        if stamp is not None:
-            warm = self._sync_from_saved_stamp(stamp, take_recent, move_new)
+        stamped = _stamp_now(self.path, self.control_dir)
+        cached = self._trusted_cache(stamped, move_new=move_new)
+        if cached is not None:
+            # Nothing in the Maildir changed since the last full sync or our own last change
+            # (in any session of this process): no uidlist parse, no index load.
+            if take_recent and cached.has_unclaimed_recent:
+                claimed = self._claim_recent(cached)
+                if claimed is not None:
+                    return claimed
+            else:
+                self._files = cached.files
+                return cached.snapshot
+        if stamped is not None and self._settled(stamped[1], time.time_ns()):
+            warm = self._sync_from_saved_stamp(stamped[0], take_recent, move_new)
             if warm is not None:
                 return warm
         with self._lock() as lock:
+            scanned_ns = time.time_ns()
             result = self._maildir_sync(lock, move_new=move_new)
             with locked_index(self.index_dir) as index:
                 messages = self._update_index(index, result)
@@ -97,12 +110,55 @@ class MaildirIndexedMailbox:
                 snapshot = MailboxSnapshot(result.uid_validity, result.next_uid, index.highest_modseq,
                                            tuple(messages), recent)
                 unclaimed = bool(messages) and messages[-1].uid > index.recent_taken_uid
-        if stamp is not None:
-            # The stamp was taken before the scan: a change during it shows up as a new stamp.
-            _SNAPSHOTS[self.index_dir] = _CachedSnapshot(stamp, replace(snapshot, recent_uids=frozenset()),
-                                                         self._files, unclaimed)
-            _save_stamp(self.index_dir, stamp, snapshot.uidnext, self._files)
+            # Stamped after the scan and under the lock: our own moves and appends are in it;
+            # anyone's unlocked change since the scan makes the next sync list the directories.
+            self._remember(snapshot, self._files, unclaimed, scanned_ns, save=True)
         return snapshot
+
+    def _settled(self, newest_ns: int, verified_ns: int) -> bool:
+        """Whether a listing at ``verified_ns`` still holds while the stamp is unchanged: any
+        later change moves a directory's mtime past ``newest_ns``, unless it came within the
+        mtime's granularity (see ``_SETTLE_NS``)."""
+        return self.very_dirty_syncs or verified_ns > newest_ns + _SETTLE_NS
+
+    def _trusted_cache(self, stamped: tuple[tuple[int, ...], int] | None, *,
+                       move_new: bool = False) -> _CachedSnapshot | None:
+        """The process's last snapshot of this mailbox when it still describes the Maildir."""
+        cached = _SNAPSHOTS.get(self.index_dir)
+        if stamped is None or cached is None or cached.stamp != stamped[0]:
+            return None
+        if move_new and cached.has_new:
+            return None  # new/ mail must move to cur/ now: that is a real sync
+        if self._settled(stamped[1], cached.verified_ns):
+            return cached
+        # Changed too recently to trust mtimes alone: the names say whether anything changed.
+        listed_ns = time.time_ns()
+        if not _listing_matches(self.path, cached.files):
+            return None
+        cached.verified_ns = listed_ns
+        return cached
+
+    def _claim_recent(self, cached: _CachedSnapshot) -> MailboxSnapshot | None:
+        with locked_index(self.index_dir) as index:
+            if index.highest_modseq != cached.snapshot.highestmodseq:
+                return None
+            recent = self._recent(index, list(cached.snapshot.messages), True)
+        cached.has_unclaimed_recent = False
+        self._files = cached.files
+        return replace(cached.snapshot, recent_uids=recent)
+
+    def _remember(self, snapshot: MailboxSnapshot, files: dict[int, str], unclaimed: bool, verified_ns: int,
+                  *, save: bool = False) -> None:
+        """Cache ``snapshot`` as the Maildir's state now; the caller holds the uidlist lock."""
+        stamped = _stamp_now(self.path, self.control_dir)
+        if stamped is None:
+            _SNAPSHOTS.pop(self.index_dir, None)
+            return
+        has_new = any(rel.startswith("new/") for rel in files.values())
+        _SNAPSHOTS[self.index_dir] = _CachedSnapshot(stamped[0], replace(snapshot, recent_uids=frozenset()),
+                                                     files, unclaimed, verified_ns, has_new)
+        if save and self._settled(stamped[1], verified_ns):
+            _save_stamp(self.index_dir, stamped[0], snapshot.uidnext, files)
 
     def _sync_from_saved_stamp(self, stamp: tuple[int, ...], take_recent: bool,
                                move_new: bool) -> MailboxSnapshot | None:
@@ -126,8 +182,9 @@ class MaildirIndexedMailbox:
             snapshot = MailboxSnapshot(index.uidvalidity, uidnext, index.highest_modseq, tuple(messages), recent)
             unclaimed = bool(messages) and messages[-1].uid > index.recent_taken_uid
         self._files = files
+        has_new = any(rel.startswith("new/") for rel in files.values())
         _SNAPSHOTS[self.index_dir] = _CachedSnapshot(stamp, replace(snapshot, recent_uids=frozenset()),
-                                                     files, unclaimed)
+                                                     files, unclaimed, time.time_ns(), has_new)
         if recent:
             _save_stamp(self.index_dir, stamp, uidnext, files)  # the index was rewritten
         return snapshot
@@ -229,7 +286,7 @@ class MaildirIndexedMailbox:
                 with open(path, "rb") as f:
                     return f.read()
             except FileNotFoundError:
-                self._files.pop(uid, None)
+                self._files = {k: v for k, v in self._files.items() if k != uid}  # shared with the cache
         return None
 
     def known_keywords(self) -> tuple[str, ...]:
@@ -247,10 +304,42 @@ class MaildirIndexedMailbox:
             uid, _ = save_message(self.path, data, flags=flags, keywords=keywords, internaldate=internaldate,
                                   fsync=self.fsync, control_dir=self.control_dir,
                                   uidvalidity_dir=self.uidvalidity_dir, stored=stored,
-                                  privileged_gid=self.privileged_gid)
+                                  privileged_gid=self.privileged_gid, on_saved=self._saved)
         except OSError as exc:
             raise _storage_error(exc) from exc
         return uid
+
+    def _saved(self, saved: SavedMessage) -> None:
+        """Add a message we just saved to the cached snapshot (the uidlist lock is held), when
+        the Maildir is otherwise still as cached: then the next command needs no rescan."""
+        try:
+            self._add_saved(saved)
+        except OSError:
+            _SNAPSHOTS.pop(self.index_dir, None)  # only an optimisation: the next sync rescans
+
+    def _add_saved(self, saved: SavedMessage) -> None:
+        cached = _SNAPSHOTS.get(self.index_dir)
+        current = read_uidlist_cached(self.control_dir)  # parsed by the save: no I/O
+        if (cached is None or current is None or saved.uid != cached.snapshot.uidnext
+                or current.uid_validity != cached.snapshot.uidvalidity):
+            _SNAPSHOTS.pop(self.index_dir, None)
+            return
+        files = {**cached.files, saved.uid: f"{saved.subdir}/{saved.filename}"}
+        listed_ns = time.time_ns()
+        if not _listing_matches(self.path, files):
+            _SNAPSHOTS.pop(self.index_dir, None)
+            return
+        names = keyword_names(saved.filename, read_keywords(self.control_dir)) if ":2," in saved.filename else ()
+        msg = SyncedMessage(saved.uid, saved.filename, saved.subdir, parse_info_flags(saved.filename).system_flags,
+                            names)
+        with locked_index(self.index_dir) as index:
+            if index.highest_modseq != cached.snapshot.highestmodseq or saved.uid in index.entries:
+                _SNAPSHOTS.pop(self.index_dir, None)
+                return
+            info = _info(self._new_entry(index, msg, _flags_text(msg.flags)), msg)
+            snapshot = replace(cached.snapshot, uidnext=saved.uid + 1, highestmodseq=index.highest_modseq,
+                               messages=(*cached.snapshot.messages, info))
+        self._remember(snapshot, files, True, listed_ns)
 
     def saved_form(self, data: bytes) -> bytes:
         """The message as it goes to disk: with ``mail_save_crlf = no`` (the default) Dovecot
@@ -259,16 +348,18 @@ class MaildirIndexedMailbox:
 
     def store(self, uids: Sequence[int], action: StoreAction, flags: Iterable[str], keywords: Iterable[str] = (),
               *, unchanged_since: int | None = None) -> StoreResult:
+        """One transaction, as Dovecot's: every message it changes gets the same new modseq,
+        and HIGHESTMODSEQ rises once."""
         flags = frozenset(flags)
         keywords = tuple(dict.fromkeys(keywords))
         wanted = set(uids)
         changed: list[MessageInfo] = []
         refused: list[int] = []
         with self._lock() as lock:
-            result = self._maildir_sync(lock)
+            state = self._locked_state(lock)
             with locked_index(self.index_dir) as index:
-                current = {m.uid: m for m in self._update_index(index, result)}
-                synced = {m.uid: m for m in result.messages}
+                current, files = state.current(self, index)
+                modseq = 0
                 for uid in sorted(wanted & current.keys()):
                     info = current[uid]
                     if unchanged_since is not None and info.modseq > unchanged_since:
@@ -277,47 +368,68 @@ class MaildirIndexedMailbox:
                     new_flags, new_keywords = _apply(action, info, flags, keywords)
                     if new_flags == info.flags and new_keywords == info.keywords:
                         continue
-                    self._rename(synced[uid], new_flags, new_keywords)
+                    new_rel = self._rename(uid, files[uid], new_flags, new_keywords)
+                    files[uid] = new_rel
+                    modseq = modseq or index.next_modseq()
                     entry = index.entries[uid]
-                    entry = (uid, _flags_text(new_flags), new_keywords, index.next_modseq(), *entry[4:])
+                    entry = (uid, _flags_text(new_flags), new_keywords, modseq, *entry[4:])
                     index.entries[uid] = entry
-                    changed.append(_info(entry, synced[uid]))
+                    changed.append(_info_of_name(entry, new_rel))
+                highest = index.highest_modseq
+                unclaimed = bool(current) and max(current) > index.recent_taken_uid
+            state.done(self, files, {m.uid: m for m in changed}, (), highest, unclaimed)
         return StoreResult(tuple(changed), tuple(refused))
 
-    def _rename(self, msg: SyncedMessage, flags: frozenset[str], keywords: tuple[str, ...]) -> None:
+    def _locked_state(self, lock: DotLock) -> _LockedState:
+        """What the Maildir holds now, for a change made under ``lock``: the cached snapshot
+        when it still describes the Maildir, else a full sync."""
+        verified_ns = time.time_ns()
+        cached = self._trusted_cache(_stamp_now(self.path, self.control_dir))
+        if cached is not None:
+            return _LockedState(lock, cached.snapshot, dict(cached.files), None, cached.verified_ns)
+        result = self._maildir_sync(lock)
+        return _LockedState(lock, None, dict(self._files), result, verified_ns)
+
+    def _rename(self, uid: int, relpath: str, flags: frozenset[str], keywords: tuple[str, ...]) -> str:
         indexes = keyword_indexes_for(self.control_dir, list(keywords), fsync=self.fsync)
-        new_name = set_flags(msg.filename, flags, indexes)
+        new_name = set_flags(relpath.partition("/")[2], flags, indexes)
         new_rel = os.path.join(CUR_DIR, new_name)
-        if new_rel != msg.relpath:
-            os.rename(os.path.join(self.path, msg.relpath), os.path.join(self.path, new_rel))
-            self._files[msg.uid] = new_rel
+        if new_rel != relpath:
+            os.rename(os.path.join(self.path, relpath), os.path.join(self.path, new_rel))
+        return new_rel
 
     def expunge(self, uids: Sequence[int]) -> tuple[int, ...]:
+        """One transaction: the expunges share one new modseq."""
         done: list[int] = []
         with self._lock() as lock:
-            result = self._maildir_sync(lock)
-            by_uid = {m.uid: m for m in result.messages}
+            state = self._locked_state(lock)
+            files = state.files
             for uid in sorted(set(uids)):
-                msg = by_uid.get(uid)
-                if msg is None:
+                rel = files.get(uid)
+                if rel is None:
                     continue
                 try:
-                    os.unlink(os.path.join(self.path, msg.relpath))
+                    os.unlink(os.path.join(self.path, rel))
                 except FileNotFoundError:
                     continue
+                del files[uid]
                 done.append(uid)
             if done:
                 self._drop_from_uidlist(lock, set(done))
             with locked_index(self.index_dir) as index:
+                state.current(self, index)
+                modseq = index.next_modseq() if done else 0
                 for uid in done:
                     if index.entries.pop(uid, None) is not None:
-                        index.expunged.append((uid, index.next_modseq()))
-        for uid in done:
-            self._files.pop(uid, None)
+                        index.expunged.append((uid, modseq))
+                highest = index.highest_modseq
+                unclaimed = bool(index.entries) and max(index.entries) > index.recent_taken_uid
+            state.done(self, files, {}, done, highest, unclaimed)
+        self._files = files
         return tuple(done)
 
     def _drop_from_uidlist(self, lock: DotLock, uids: set[int]) -> None:
-        current = read_uidlist(self.control_dir)
+        current = read_uidlist_cached(self.control_dir)
         if current is None:
             return
         kept = tuple(rec for rec in current.records if rec.uid not in uids)
@@ -368,12 +480,56 @@ class MaildirIndexedMailbox:
         return lock_uidlist(self.control_dir)
 
 
-@dataclass(frozen=True)
+@dataclass
+class _LockedState:
+    """The Maildir as a change under the uidlist lock starts from (see ``_locked_state``)."""
+
+    lock: DotLock
+    snapshot: MailboxSnapshot | None
+    """The cached snapshot, when it was still good (then ``result`` is None)."""
+    files: dict[int, str]
+    """uid -> name relative to the Maildir; the caller's own copy, to change as it goes."""
+    result: SyncResult | None
+    """The full sync's result, when there was no good snapshot."""
+    verified_ns: int
+
+    def current(self, box: MaildirIndexedMailbox,
+                index: IndexData) -> tuple[dict[int, MessageInfo], dict[int, str]]:
+        """Messages by UID (the index brought up to date first); sets :attr:`snapshot`."""
+        if self.snapshot is not None and index.highest_modseq != self.snapshot.highestmodseq:
+            # The index changed behind the cached snapshot (another process): sync it now.
+            self.snapshot = None
+            self.result = box._maildir_sync(self.lock)
+            self.files = dict(box._files)
+        if self.snapshot is None:
+            assert self.result is not None
+            messages = box._update_index(index, self.result)
+            self.snapshot = MailboxSnapshot(self.result.uid_validity, self.result.next_uid, index.highest_modseq,
+                                            tuple(messages), frozenset())
+            self.result = None
+        return {m.uid: m for m in self.snapshot.messages}, self.files
+
+    def done(self, box: MaildirIndexedMailbox, files: dict[int, str], changed: dict[int, MessageInfo],
+             expunged: Iterable[int], highest: int, unclaimed: bool) -> None:
+        """Cache the Maildir as the change left it (the caller still holds the lock)."""
+        box._files = files
+        assert self.snapshot is not None
+        gone = set(expunged)
+        messages = tuple(changed.get(m.uid, m) for m in self.snapshot.messages if m.uid not in gone)
+        snapshot = replace(self.snapshot, highestmodseq=highest, messages=messages)
+        box._remember(snapshot, files, unclaimed, self.verified_ns)
+
+
+@dataclass
 class _CachedSnapshot:
     stamp: tuple[int, ...]
     snapshot: MailboxSnapshot
     files: dict[int, str]
+    """uid -> name relative to the Maildir, as of ``stamp``; never changed in place."""
     has_unclaimed_recent: bool
+    verified_ns: int
+    """When the directories were last listed (before the listing) and matched ``files``."""
+    has_new: bool
 
 
 # index_dir -> the last full sync's result, shared by every session of this process.
@@ -430,7 +586,16 @@ def _storage_error(exc: OSError) -> MailboxError:
 
 
 def _stamp(path: str, control_dir: str, *, trust_recent: bool = False) -> tuple[int, ...] | None:
-    """What a Maildir change always touches: cur/, new/, dovecot-uidlist, dovecot-keywords."""
+    """What a Maildir change always touches: cur/, new/, dovecot-uidlist, dovecot-keywords.
+    None when it changed within ``_SETTLE_NS`` (unless ``trust_recent``)."""
+    stamped = _stamp_now(path, control_dir)
+    if stamped is None or (stamped[1] > time.time_ns() - _SETTLE_NS and not trust_recent):
+        return None
+    return stamped[0]
+
+
+def _stamp_now(path: str, control_dir: str) -> tuple[tuple[int, ...], int] | None:
+    """The stamp and its newest mtime (ns); None when the Maildir is incomplete."""
     try:
         cur = os.stat(os.path.join(path, CUR_DIR))
         new = os.stat(os.path.join(path, "new"))
@@ -442,10 +607,41 @@ def _stamp(path: str, control_dir: str, *, trust_recent: bool = False) -> tuple[
     except FileNotFoundError:
         keywords = 0
     newest = max(cur.st_mtime_ns, new.st_mtime_ns, uidlist.st_mtime_ns, keywords)
-    if newest > time.time_ns() - _SETTLE_NS and not trust_recent:
-        return None
     return (cur.st_mtime_ns, cur.st_ino, new.st_mtime_ns, new.st_ino, uidlist.st_ino, uidlist.st_size,
-            uidlist.st_mtime_ns, keywords)
+            uidlist.st_mtime_ns, keywords), newest
+
+
+def _listing_matches(path: str, files: dict[int, str]) -> bool:
+    """Whether cur/ and new/ hold exactly the names in ``files`` (dot files are not mail)."""
+    try:
+        cur = os.listdir(os.path.join(path, CUR_DIR))
+        new = os.listdir(os.path.join(path, "new"))
+    except FileNotFoundError:
+        return False
+    if len(cur) + len(new) != len(files):
+        cur = [n for n in cur if not n.startswith(".")]
+        new = [n for n in new if not n.startswith(".")]
+        if len(cur) + len(new) != len(files):
+            return False
+    expected_cur, expected_new = _names_by_dir(files)
+    return set(cur) == expected_cur and set(new) == expected_new
+
+
+# id(files) -> (files, its cur/ and new/ names): a cached ``files`` dict is never changed in
+# place, so its names are split once however often the directories are listed against it.
+_split_names: dict[int, tuple[dict[int, str], frozenset[str], frozenset[str]]] = {}
+
+
+def _names_by_dir(files: dict[int, str]) -> tuple[frozenset[str], frozenset[str]]:
+    hit = _split_names.get(id(files))
+    if hit is not None and hit[0] is files:
+        return hit[1], hit[2]
+    cur = frozenset(rel[len(CUR_DIR) + 1:] for rel in files.values() if rel.startswith(CUR_DIR + "/"))
+    new = frozenset(rel[4:] for rel in files.values() if rel.startswith("new/"))
+    if len(_split_names) > 256:
+        _split_names.clear()
+    _split_names[id(files)] = (files, cur, new)
+    return cur, new
 
 
 def _flags_text(flags: Iterable[str]) -> str:
@@ -463,6 +659,13 @@ def _info_from_entry(entry: Entry) -> MessageInfo:
     uid, flags, keywords, modseq, size, vsize, internaldate, savedate, base = entry
     return build(MessageInfo, uid=uid, flags=_flag_set(flags), keywords=keywords, modseq=modseq, size=size,
                  vsize=vsize, internaldate=internaldate, savedate=savedate, guid=base)
+
+
+def _info_of_name(entry: Entry, relpath: str) -> MessageInfo:
+    uid, flags, keywords, modseq, size, vsize, internaldate, savedate, _base = entry
+    return build(MessageInfo, uid=uid, flags=_flag_set(flags), keywords=keywords, modseq=modseq, size=size,
+                 vsize=vsize, internaldate=internaldate, savedate=savedate,
+                 guid=relpath.partition("/")[2].partition(":")[0])
 
 
 def _info(entry: Entry, msg: SyncedMessage) -> MessageInfo:

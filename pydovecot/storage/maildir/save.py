@@ -10,8 +10,10 @@ Steps, each leaving the mailbox consistent if the process dies right after it:
 4. ``rename()`` into ``new/<base>,S=<size>,W=<vsize>`` (no flags) or
    ``cur/<base>,S=..,W=..:2,<flags>``: atomic, so the message is either absent or
    complete; then ``fsync`` the directory;
-5. sync, which appends the file's UID to ``dovecot-uidlist``. A crash between 4 and 5
-   leaves a complete message without a UID: the next sync gives it one.
+5. append the file's UID to ``dovecot-uidlist`` (a partial sync, as Dovecot's save: no
+   directory scan, the parse of the last read reused while the file is unchanged; a full
+   sync when the uidlist needs one). A crash between 4 and 5 leaves a complete message
+   without a UID: the next sync gives it one.
 
 ``S`` is the size of the bytes as stored; ``W`` the size with every bare LF counted as
 CRLF (the size IMAP reports).
@@ -21,14 +23,14 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
 from . import dotlock, permissions
 from .filename import add_size_fields, generate_base, set_flags
 from .fsync import FsyncMode
 from .keywords import Keywords, read_keywords, write_keywords
-from .sync import CUR_DIR, NEW_DIR, TMP_DIR, ensure_maildir, sync_locked
+from .sync import CUR_DIR, NEW_DIR, TMP_DIR, ensure_maildir, sync_locked, sync_partial_locked
 from .uidlist import lock_uidlist
 
 _UNIQUE_RETRIES = 100
@@ -66,8 +68,11 @@ def save_message(
     mail_max_lock_timeout: int = 0,
     stored: bytes | None = None,
     privileged_gid: int | None = None,
+    on_saved: Callable[[SavedMessage], None] | None = None,
 ) -> tuple[int, str]:
-    """Save ``data`` and return ``(uid, final file name)``. See the module docstring."""
+    """Save ``data`` and return ``(uid, final file name)``. See the module docstring.
+
+    ``on_saved`` is called with the saved message while the uidlist lock is still held."""
     saved = save_message_full(
         path,
         data,
@@ -82,6 +87,7 @@ def save_message(
         mail_max_lock_timeout=mail_max_lock_timeout,
         stored=stored,
         privileged_gid=privileged_gid,
+        on_saved=on_saved,
     )
     return saved.uid, saved.filename
 
@@ -101,6 +107,7 @@ def save_message_full(
     mail_max_lock_timeout: int = 0,
     stored: bytes | None = None,
     privileged_gid: int | None = None,
+    on_saved: Callable[[SavedMessage], None] | None = None,
 ) -> SavedMessage:
     """``stored``: the bytes written to disk when they differ from the message (compressed by
     the zlib plugin); the name's ``S=``/``W=`` sizes are always the message's own."""
@@ -110,7 +117,7 @@ def save_message_full(
     base, tmp_path = _write_tmp(path, data if stored is None else stored, host, perms, fsync, internaldate)
     return _publish(path, base, tmp_path, len(data), virtual_size(data), flags=flags, keywords=keywords,
                     fsync=fsync, control_dir=control_dir, uidvalidity_dir=uidvalidity_dir, perms=perms,
-                    mail_max_lock_timeout=mail_max_lock_timeout)
+                    mail_max_lock_timeout=mail_max_lock_timeout, on_saved=on_saved)
 
 
 def save_hardlink(
@@ -173,6 +180,7 @@ def _publish(
     uidvalidity_dir: str | None,
     perms: permissions.Permissions,
     mail_max_lock_timeout: int,
+    on_saved: Callable[[SavedMessage], None] | None = None,
 ) -> SavedMessage:
     """Steps 2-5 of the module docstring for a complete file at ``tmp_path``."""
     control = control_dir or path
@@ -192,18 +200,23 @@ def _publish(
             tmp_path = None
             if fsync is not FsyncMode.NEVER:
                 _fsync_dir(dest_dir)
-            # move_new=False: the UID is what we came for; leave new/ mail where it is.
-            result = sync_locked(
-                path, lock, control_dir=control, uidvalidity_dir=uidvalidity_dir, move_new=False, fsync=fsync,
-                privileged_gid=perms.privileged_gid,
-            )
+            uid = sync_partial_locked(control, final, lock, fsync=fsync)
+            if uid is None:
+                # move_new=False: the UID is what we came for; leave new/ mail where it is.
+                result = sync_locked(
+                    path, lock, control_dir=control, uidvalidity_dir=uidvalidity_dir, move_new=False,
+                    fsync=fsync, privileged_gid=perms.privileged_gid,
+                )
+                uid = next((msg.uid for msg in result.messages if msg.filename == final), None)
+                if uid is None:
+                    raise SaveError(f"saved {final} but it vanished before it got a UID")
+            saved = SavedMessage(uid=uid, filename=final, subdir=subdir)
+            if on_saved is not None:
+                on_saved(saved)
     finally:
         if tmp_path is not None:
             _unlink_quietly(tmp_path)
-    for msg in result.messages:
-        if msg.filename == final:
-            return SavedMessage(uid=msg.uid, filename=final, subdir=subdir)
-    raise SaveError(f"saved {final} but it vanished before it got a UID")
+    return saved
 
 
 def _candidate_bases(host: str) -> Iterator[str]:

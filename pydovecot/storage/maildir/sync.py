@@ -34,7 +34,7 @@ from .uidlist import (
     append_records,
     lock_uidlist,
     new_uidlist,
-    read_uidlist,
+    read_uidlist_cached,
     rewrite_uidlist,
 )
 from .uidvalidity import next_uidvalidity
@@ -203,6 +203,20 @@ def sync_locked(
     )
 
 
+def sync_partial_locked(control: str, filename: str, lock: dotlock.DotLock, *,
+                        fsync: FsyncMode = FsyncMode.OPTIMIZED) -> int | None:
+    """Give one file just saved the next UID by appending its record, as Dovecot's save does
+    (a partial sync: no directory scan; mail others left without a UID gets one at the next
+    full sync). None when the uidlist needs a full sync's care (missing, broken, ending in an
+    incomplete line, without a mailbox GUID)."""
+    current = _read_or_none(control)
+    if current is None or current.partial_tail or (current.mailbox_guid is None and current.version != 1):
+        return None
+    uid = current.next_uid_effective
+    append_records(control, [UidlistRecord.for_file(uid, filename)], lock, fsync=fsync)
+    return uid
+
+
 def keyword_names(name: str, keywords: Keywords) -> tuple[str, ...]:
     info = parse_info_flags(name)
     return tuple(keywords.name_at(i) or f"unknown-{i}" for i in sorted(set(info.keyword_indexes)))
@@ -214,7 +228,7 @@ def _flags_and_keywords(name: str, keywords: Keywords) -> tuple[frozenset[str], 
 
 def _read_or_none(control: str) -> Uidlist | None:
     try:
-        return read_uidlist(control)
+        return read_uidlist_cached(control)
     except UidlistCorruptError:
         # Dovecot deletes a broken uidlist and numbers all mail afresh under a new UIDVALIDITY.
         return None

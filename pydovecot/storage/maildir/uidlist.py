@@ -309,6 +309,43 @@ def read_uidlist(control_dir: str) -> Uidlist | None:
     return parse_uidlist(data)
 
 
+# control_dir -> (the file's (inode, size, mtime), its parse). Appends change the size and
+# rewrites the inode, so a matching key means the file is as parsed; holders of the lock then
+# reuse the parse instead of reading the whole file again for every save.
+_parsed: dict[str, tuple[tuple[int, int, int], Uidlist]] = {}
+
+
+def _fd_key(fd: int) -> tuple[int, int, int]:
+    st = os.fstat(fd)
+    return (st.st_ino, st.st_size, st.st_mtime_ns)
+
+
+def read_uidlist_cached(control_dir: str) -> Uidlist | None:
+    """:func:`read_uidlist`, without reading or parsing when the file is unchanged since the
+    last read or append of this process."""
+    try:
+        fd = os.open(uidlist_path(control_dir), os.O_RDONLY)
+    except FileNotFoundError:
+        _parsed.pop(control_dir, None)
+        return None
+    try:
+        return _parse_fd_cached(control_dir, fd)
+    finally:
+        os.close(fd)
+
+
+def _parse_fd_cached(control_dir: str, fd: int) -> Uidlist:
+    key = _fd_key(fd)
+    hit = _parsed.get(control_dir)
+    if hit is not None and hit[0] == key:
+        return hit[1]
+    data = _read_fd(fd)
+    parsed = parse_uidlist(data)
+    if _fd_key(fd) == key == (key[0], len(data), key[2]):
+        _parsed[control_dir] = (key, parsed)  # not grown while we read it
+    return parsed
+
+
 def lock_uidlist(
     control_dir: str,
     *,
@@ -357,6 +394,7 @@ def rewrite_uidlist(
         datasync(fd, fsync)
         if not lock.is_ours():
             raise UidlistError(f"our lock on {lock.path} was overridden; not replacing it")
+        _parsed.pop(control_dir, None)
         os.rename(temp, uidlist_path(control_dir))
     except BaseException:
         try:
@@ -383,17 +421,20 @@ def append_records(
     path = uidlist_path(control_dir)
     fd = os.open(path, os.O_RDWR)
     try:
-        current = parse_uidlist(_read_fd(fd))
+        current = _parse_fd_cached(control_dir, fd)
         if current.partial_tail:
             raise UidlistError(f"{path} ends in an incomplete line; rewrite it instead of appending")
         last = current.records[-1].uid if current.records else 0
         _validate_records(records, last, current.version)
         os.lseek(fd, 0, os.SEEK_END)
+        _parsed.pop(control_dir, None)
         _write_all(fd, serialize_records(records, current.version))
         datasync(fd, fsync)
+        updated = replace(current, records=current.records + tuple(records))
+        _parsed[control_dir] = (_fd_key(fd), updated)  # we hold the lock: nobody else appended
     finally:
         os.close(fd)
-    return replace(current, records=current.records + tuple(records))
+    return updated
 
 
 # --- helpers ------------------------------------------------------------------------------
