@@ -23,8 +23,11 @@ import time
 from pathlib import Path
 
 from pydovecot.auth import schemes
+from tests.support import real_dovecot
+from tests.support.conf import passwd_file_dbs
+from tests.support.net import wait_paths
 
-REAL_DOVECOT = "/usr/sbin/dovecot"
+REAL_DOVECOT = real_dovecot.DOVECOT
 PASSWORD = b"bench-Secret-1"
 
 
@@ -40,15 +43,7 @@ base_dir = {base}
 state_dir = {base}/state
 log_path = {base}/dovecot.log
 auth_mechanisms = plain
-passdb {{
-  driver = passwd-file
-  args = scheme=SHA512-CRYPT {directory}/users
-}}
-userdb {{
-  driver = passwd-file
-  args = {directory}/users
-}}
-""")
+{passwd_file_dbs(directory / "users", passdb_args="scheme=SHA512-CRYPT ")}""")
     # The real auth process runs unprivileged: it must be able to read the users file.
     directory.chmod(0o755)
     (directory / "users").chmod(0o644)
@@ -77,14 +72,6 @@ async def _batch(path: Path, total: int, connections: int) -> tuple[float, int]:
     return time.perf_counter() - start, sum(results)
 
 
-def _wait_for(path: Path) -> None:
-    for _ in range(200):
-        if path.exists():
-            return
-        time.sleep(0.05)
-    raise RuntimeError(f"{path} did not appear")
-
-
 def measure(path: Path, total: int, connections: int) -> float:
     asyncio.run(_batch(path, min(total, 50), connections))  # warm-up
     elapsed, ok = asyncio.run(_batch(path, total, connections))
@@ -98,7 +85,7 @@ def run_ours(conf: Path, total: int, connections: int) -> float:
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         client = conf.parent / "run" / "auth-client"
-        _wait_for(client)
+        wait_paths(client)
         return measure(client, total, connections)
     finally:
         proc.terminate()
@@ -108,13 +95,10 @@ def run_ours(conf: Path, total: int, connections: int) -> float:
 def run_real(conf: Path, total: int, connections: int) -> float | None:
     if not os.path.exists(REAL_DOVECOT):
         return None
-    subprocess.run([REAL_DOVECOT, "-c", str(conf)], check=True)
-    try:
-        client = conf.parent / "run" / "auth-client"
-        _wait_for(client)
+    client = conf.parent / "run" / "auth-client"
+    with real_dovecot.running(conf):
+        wait_paths(client)
         return measure(client, total, connections)
-    finally:
-        subprocess.run([REAL_DOVECOT, "-c", str(conf), "stop"], check=False, capture_output=True)
 
 
 def main() -> None:

@@ -26,37 +26,15 @@ import tempfile
 import time
 from pathlib import Path
 
+from tests.support import real_dovecot
+from tests.support.conf import auth_sockets, sql_dbs
+from tests.support.mariadb import database_name, private_database
+from tests.support.net import wait_paths
+
 ROOT = Path(__file__).resolve().parent.parent
-SCHEMA = ROOT / "examples" / "seed" / "schema.sql"
 SEED_SQL_CONF = ROOT / "tests" / "auth" / "drivers" / "goldens" / "seed-dovecot-sql.conf.ext"
-REAL_DOVECOT = "/usr/sbin/dovecot"
+REAL_DOVECOT = real_dovecot.DOVECOT
 USER, PASSWORD = "alice@example.test", "alice-seed"
-
-
-def create_database(name: str) -> None:
-    import pymysql
-    from pymysql.constants import CLIENT
-
-    conn = pymysql.connect(host="127.0.0.1", port=3306, user="root", client_flag=CLIENT.MULTI_STATEMENTS)
-    try:
-        with conn.cursor() as cur:
-            cur.execute(SCHEMA.read_text().replace("pydovecot_seed", name))
-            while cur.nextset():
-                pass
-        conn.commit()
-    finally:
-        conn.close()
-
-
-def drop_database(name: str) -> None:
-    import pymysql
-
-    conn = pymysql.connect(host="127.0.0.1", port=3306, user="root")
-    try:
-        with conn.cursor() as cur:
-            cur.execute(f"DROP DATABASE IF EXISTS {name}")
-    finally:
-        conn.close()
 
 
 def write_config(directory: Path, database: str) -> Path:
@@ -73,23 +51,7 @@ base_dir = {base}
 state_dir = {base}/state
 log_path = {base}/dovecot.log
 auth_mechanisms = plain
-passdb {{
-  driver = sql
-  args = {sql_conf}
-}}
-userdb {{
-  driver = sql
-  args = {sql_conf}
-}}
-service auth {{
-  unix_listener auth-client {{
-    mode = 0666
-  }}
-  unix_listener auth-master {{
-    mode = 0666
-  }}
-}}
-""")
+{sql_dbs(sql_conf)}{auth_sockets("auth-client", "auth-master")}""")
     directory.chmod(0o755)
     sql_conf.chmod(0o644)
     return conf
@@ -141,20 +103,12 @@ def measure(base: Path, total: int, connections: int) -> tuple[float, float]:
     return figures[0], figures[1]
 
 
-def _wait_for(*paths: Path) -> None:
-    for _ in range(200):
-        if all(path.exists() for path in paths):
-            return
-        time.sleep(0.05)
-    raise RuntimeError(f"{paths} did not appear")
-
-
 def run_ours(conf: Path, total: int, connections: int) -> tuple[float, float]:
     proc = subprocess.Popen([sys.executable, "-m", "pydovecot.auth", "-c", str(conf)],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         base = conf.parent / "run"
-        _wait_for(base / "auth-client", base / "auth-master")
+        wait_paths(base / "auth-client", base / "auth-master")
         return measure(base, total, connections)
     finally:
         proc.terminate()
@@ -164,13 +118,10 @@ def run_ours(conf: Path, total: int, connections: int) -> tuple[float, float]:
 def run_real(conf: Path, total: int, connections: int) -> tuple[float, float] | None:
     if not os.path.exists(REAL_DOVECOT):
         return None
-    subprocess.run([REAL_DOVECOT, "-c", str(conf)], check=True)
-    try:
-        base = conf.parent / "run"
-        _wait_for(base / "auth-client", base / "auth-master")
+    base = conf.parent / "run"
+    with real_dovecot.running(conf):
+        wait_paths(base / "auth-client", base / "auth-master")
         return measure(base, total, connections)
-    finally:
-        subprocess.run([REAL_DOVECOT, "-c", str(conf), "stop"], check=False, capture_output=True)
 
 
 def main() -> None:
@@ -179,14 +130,12 @@ def main() -> None:
     parser.add_argument("-c", type=int, default=8, help="concurrent connections")
     args = parser.parse_args()
     directory = Path(tempfile.mkdtemp(prefix="pdsqlbench", dir="/tmp"))
-    database = f"pydovecot_bench_{os.getpid()}"
-    create_database(database)
     try:
-        conf = write_config(directory, database)
-        ours = run_ours(conf, args.n, args.c)
-        real = run_real(conf, args.n, args.c)
+        with private_database(database_name("bench")) as database:
+            conf = write_config(directory, database)
+            ours = run_ours(conf, args.n, args.c)
+            real = run_real(conf, args.n, args.c)
     finally:
-        drop_database(database)
         shutil.rmtree(directory, ignore_errors=True)
     print(f"SQL (MariaDB) passdb+userdb, SHA512-CRYPT, n={args.n}, connections={args.c}, cpus={os.cpu_count()}")
     print(f"pydovecot auth : {ours[0]:8.1f} PLAIN auths/s   {ours[1]:8.1f} USER lookups/s")

@@ -23,6 +23,8 @@ from servers import (
     ImapClient,
     Lab,
     Server,
+    print_errors,
+    print_health,
     raise_nofile,
     ratio,
     read_pop3_line,
@@ -88,12 +90,8 @@ def measure(server: Server, users: list[str], clients: int, seconds: float) -> d
         rates[proto] = tally.done / elapsed
         print(f"{server.name}: {proto} {clients} clients, {elapsed:.1f} s: {tally.done} logins, "
               f"{rates[proto]:.0f} connections/s, {len(tally.errors)} errors")
-        for error in sorted(set(tally.errors))[:5]:
-            print(f"  error ({tally.errors.count(error)}x): {error[:200]}")
-    if not server.alive():
-        print(f"  {server.name} server DIED; log tail:\n{server.log_tail()}")
-    for line in server.log_problems(8):
-        print(f"  log: {line[:200]}")
+        print_errors(tally.errors)
+    print_health(server)
     return rates
 
 

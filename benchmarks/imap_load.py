@@ -20,7 +20,19 @@ import random
 import time
 from dataclasses import dataclass, field
 
-from servers import PASSWORD, ImapClient, Lab, Response, Server, message, raise_nofile, ratio, real_available
+from servers import (
+    PASSWORD,
+    ImapClient,
+    Lab,
+    Response,
+    Server,
+    message,
+    print_errors,
+    print_health,
+    raise_nofile,
+    ratio,
+    real_available,
+)
 
 
 @dataclass
@@ -105,12 +117,8 @@ def measure(server: Server, users: list[str], clients: int, seconds: float) -> f
           f"{tally.sessions / elapsed:.1f} sessions/s, {len(tally.errors)} errors")
     mean = {name: total / count * 1000 for name, (count, total) in tally.latency.items()}
     print("  mean latency ms: " + ", ".join(f"{name} {ms:.1f}" for name, ms in mean.items()))
-    for error in sorted(set(tally.errors))[:5]:
-        print(f"  error ({tally.errors.count(error)}x): {error[:200]}")
-    if not server.alive():
-        print(f"  {server.name} server DIED; log tail:\n{server.log_tail()}")
-    for line in server.log_problems(8):
-        print(f"  log: {line[:200]}")
+    print_errors(tally.errors)
+    print_health(server)
     return rate
 
 

@@ -23,7 +23,10 @@ import tempfile
 import time
 from pathlib import Path
 
-REAL_DOVECOT = "/usr/sbin/dovecot"
+from tests.support import net, real_dovecot
+from tests.support.conf import inet_listeners, passwd_file_dbs
+
+REAL_DOVECOT = real_dovecot.DOVECOT
 MAIL_UID = 10000
 REAL_PORT = 21610
 OUR_PORT = 21611
@@ -44,23 +47,7 @@ ssl = no
 disable_plaintext_auth = no
 auth_mechanisms = plain
 mail_location = maildir:{root}/mail/%u
-passdb {{
-  driver = passwd-file
-  args = {root}/users
-}}
-userdb {{
-  driver = passwd-file
-  args = {root}/users
-}}
-service pop3-login {{
-  inet_listener pop3 {{
-    port = {REAL_PORT}
-  }}
-  inet_listener pop3s {{
-    port = 0
-  }}
-}}
-""")
+{passwd_file_dbs(root / "users")}{inet_listeners(pop3=REAL_PORT, pop3s=0)}""")
     return conf
 
 
@@ -73,10 +60,7 @@ def fill(box: Path, count: int, size: int) -> None:
         body = line * max(1, (size + i % 500) // len(line))
         data = b"From: a@example.com\nSubject: message %d\n\n.dot line\n" % i + body
         (box / "new" / f"{1700000000 + i}.M{i}P1.host").write_bytes(data)
-    for dirpath, dirnames, filenames in os.walk(box.parent):
-        for name in dirnames + filenames:
-            os.chown(os.path.join(dirpath, name), MAIL_UID, MAIL_UID)
-    os.chown(box.parent, MAIL_UID, MAIL_UID)
+    real_dovecot.chown_tree(box.parent, MAIL_UID)
 
 
 class Client:
@@ -139,14 +123,7 @@ def best(port: int, sessions: int) -> tuple[float, int]:
 
 
 def wait_port(port: int, timeout: float = 20.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            return
-        except OSError:
-            time.sleep(0.1)
-    raise RuntimeError(f"nothing listens on {port}")
+    net.wait_port(port, timeout=timeout, interval=0.1, error=RuntimeError)
 
 
 def serve(conf: str, port: int) -> None:
@@ -188,7 +165,7 @@ def main() -> None:
                   f"({args.n / our_time:.0f} RETR/s, {octets / our_time / 1e6:.1f} MB/s)")
             if os.path.exists(REAL_DOVECOT):
                 fill(root / "mail" / "bench", args.n, args.size)
-                subprocess.run([REAL_DOVECOT, "-c", str(conf)], check=True)
+                real_dovecot.start(conf)
                 real_started = True
                 wait_port(REAL_PORT)
                 real_time, real_octets = best(REAL_PORT, args.sessions)
@@ -201,7 +178,7 @@ def main() -> None:
             ours.terminate()
             ours.wait(10)
             if real_started:
-                subprocess.run([REAL_DOVECOT, "-c", str(conf), "stop"], check=False)
+                real_dovecot.stop(conf, quiet=False)
 
 
 if __name__ == "__main__":

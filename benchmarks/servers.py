@@ -14,20 +14,19 @@ from __future__ import annotations
 
 import asyncio
 import os
-import random
 import resource
 import shutil
-import signal
-import socket
 import subprocess
-import sys
 import tempfile
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-REAL_DOVECOT = "/usr/sbin/dovecot"
+from tests.support import net, real_dovecot
+from tests.support import server as our_server
+from tests.support.conf import inet_listeners, passwd_file_dbs
+from tests.support.net import free_port
+
+REAL_DOVECOT = real_dovecot.DOVECOT
 MAIL_UID = 10000
 PASSWORD = "secret"
 TIMEOUT = 30.0
@@ -49,31 +48,7 @@ mail_max_userip_connections = {clients}
 default_process_limit = {processes}
 default_client_limit = {clients}
 default_vsz_limit = 1G
-passdb {{
-  driver = passwd-file
-  args = {users}
-}}
-userdb {{
-  driver = passwd-file
-  args = {users}
-}}
-service imap-login {{
-  inet_listener imap {{
-    port = {imap}
-  }}
-  inet_listener imaps {{
-    port = 0
-  }}
-}}
-service pop3-login {{
-  inet_listener pop3 {{
-    port = {pop3}
-  }}
-  inet_listener pop3s {{
-    port = 0
-  }}
-}}
-"""
+{dbs}{listeners}"""
 
 _LINE = b"Lorem ipsum dolor sit amet, consectetur adipiscing elit, sed do eiusmod tempor.\n"
 
@@ -84,19 +59,6 @@ def raise_nofile(wanted: int) -> int:
     target = max(soft, min(wanted, hard))
     resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
     return target
-
-
-def free_port() -> int:
-    """A free loopback port in 20000-40000 (the range our rules allow)."""
-    for _ in range(200):
-        port = random.randint(20000, 40000)
-        with socket.socket() as sock:
-            try:
-                sock.bind(("127.0.0.1", port))
-            except OSError:
-                continue
-            return port
-    raise RuntimeError("no free port in 20000-40000")
 
 
 def message(i: int, size: int) -> bytes:
@@ -142,10 +104,7 @@ class Lab:
                 (box / sub).mkdir(parents=True)
             for i, blob in enumerate(blobs):
                 (box / "new" / f"{1700000000 + i}.M{i}P1.bench").write_bytes(blob)
-        for dirpath, dirnames, filenames in os.walk(mail):
-            for entry in dirnames + filenames:
-                os.chown(os.path.join(dirpath, entry), MAIL_UID, MAIL_UID)
-        os.chown(mail, MAIL_UID, MAIL_UID)
+        real_dovecot.chown_tree(mail, MAIL_UID)
 
     def config(self, kind: str, clients: int, extra: str = "") -> ServerConfig:
         home = self.root / kind
@@ -157,7 +116,8 @@ class Lab:
         self.fill(cfg.mail)
         cfg.path.write_text(CONF.format(
             run=home / "run", state=home / "state", log=cfg.log, mail=cfg.mail, uid=MAIL_UID,
-            users=self.root / "users", imap=cfg.imap, pop3=cfg.pop3,
+            dbs=passwd_file_dbs(self.root / "users"),
+            listeners=inet_listeners(imap=cfg.imap, imaps=0, pop3=cfg.pop3, pop3s=0),
             clients=max(1000, 3 * clients + 400), processes=max(100, clients + 100)) + extra)
         return cfg
 
@@ -197,15 +157,14 @@ class Server:
 
     def start(self) -> Server:
         if self.cfg.kind == "real":
-            subprocess.run([REAL_DOVECOT, "-c", str(self.cfg.path)], check=True, timeout=TIMEOUT)
+            real_dovecot.start(self.cfg.path, TIMEOUT)
             wait_port(self.cfg.imap)
             wait_port(self.cfg.pop3)
             self.master_pid = int((self.cfg.home / "run" / "master.pid").read_text().split()[0])
         else:
-            env = {**os.environ, **(self.env or {})}
-            self.proc = subprocess.Popen(
-                [sys.executable, "-m", "pydovecot", "-F", "-c", str(self.cfg.path)], cwd=ROOT, env=env,
-                stdout=subprocess.DEVNULL, stderr=open(self.cfg.home / "stderr.log", "wb"))  # noqa: SIM115
+            with open(self.cfg.home / "stderr.log", "wb") as stderr:
+                self.proc = our_server.start(self.cfg.path, env={**os.environ, **(self.env or {})}, text=False,
+                                             stdout=subprocess.DEVNULL, stderr=stderr)
             self.master_pid = self.proc.pid
             wait_port(self.cfg.imap, self.proc)
             wait_port(self.cfg.pop3, self.proc)
@@ -216,17 +175,9 @@ class Server:
 
     def stop(self) -> None:
         if self.cfg.kind == "real":
-            subprocess.run([REAL_DOVECOT, "-c", str(self.cfg.path), "stop"], check=False, timeout=60,
-                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-            return
-        if self.proc is None or self.proc.poll() is not None:
-            return
-        self.proc.send_signal(signal.SIGTERM)
-        try:
-            self.proc.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
+            real_dovecot.stop(self.cfg.path, 60)
+        elif self.proc is not None:
+            our_server.stop(self.proc, 60)
 
     def __enter__(self) -> Server:
         return self.start()
@@ -283,6 +234,20 @@ class Server:
         return found[:limit] + ([f"... {len(found) - limit} more"] if len(found) > limit else [])
 
 
+def print_errors(errors: list[str]) -> None:
+    """The five most common distinct errors the clients met, with their counts."""
+    for error in sorted(set(errors))[:5]:
+        print(f"  error ({errors.count(error)}x): {error[:200]}")
+
+
+def print_health(server: Server) -> None:
+    """Whether the server survived the run (its log's tail if not) and its log's problems."""
+    if not server.alive():
+        print(f"  {server.name} server DIED; log tail:\n{server.log_tail()}")
+    for line in server.log_problems(8):
+        print(f"  log: {line[:200]}")
+
+
 def _proc_kb(path: str, key: bytes) -> int:
     try:
         with open(path, "rb") as f:
@@ -295,16 +260,7 @@ def _proc_kb(path: str, key: bytes) -> int:
 
 
 def wait_port(port: int, proc: subprocess.Popen[bytes] | None = None, timeout: float = TIMEOUT) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc is not None and proc.poll() is not None:
-            raise RuntimeError(f"server exited with {proc.returncode} before listening on {port}")
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            return
-        except OSError:
-            time.sleep(0.1)
-    raise RuntimeError(f"nothing listens on {port}")
+    net.wait_port(port, proc, timeout=timeout, interval=0.1, error=RuntimeError)
 
 
 def real_available() -> bool:

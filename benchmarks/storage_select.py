@@ -28,9 +28,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from pydovecot.storage import mailbox as mailbox_module  # noqa: E402
 from pydovecot.storage.mailbox import MaildirIndexedMailbox  # noqa: E402
+from tests.support.real_dovecot import IMAP, NOBODY, chown_tree, imap_preauth  # noqa: E402
 
-IMAP = "/usr/lib/dovecot/imap"
-NOBODY = 65534
 BODY = b"From: a@example.test\nSubject: bench\n\nhello\n"
 
 
@@ -45,13 +44,6 @@ def make_maildir(root: Path, count: int) -> None:
         (root / "cur" / name).write_bytes(BODY)
 
 
-def chown_tree(path: Path, uid: int) -> None:
-    for directory, _dirs, files in os.walk(path):
-        os.chown(directory, uid, uid)
-        for name in files:
-            os.chown(os.path.join(directory, name), uid, uid)
-
-
 def real_select(base: Path) -> float:
     conf = base / "dovecot.conf"
     if not conf.exists():
@@ -60,9 +52,8 @@ def real_select(base: Path) -> float:
         (base / "run").mkdir(exist_ok=True)
     start = time.perf_counter()
     # stdin stays open until the FETCH is answered: imap drops pending output at EOF.
-    proc = subprocess.Popen([IMAP, "-c", str(conf)], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                            stderr=subprocess.DEVNULL, env={"USER": "bench", "HOME": str(base / "home"),
-                                                            "PATH": "/usr/bin:/bin"})
+    proc = imap_preauth(conf, "bench", base / "home", stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                        stderr=subprocess.DEVNULL)
     assert proc.stdin is not None and proc.stdout is not None
     proc.stdin.write(b"a SELECT INBOX\r\nb UID FETCH 1:* (FLAGS)\r\n")
     proc.stdin.flush()

@@ -8,12 +8,23 @@ command's work runs with the user's file-system identity (``call_as``).
 
 Failures are Dovecot's: "doveadm(USER): Error: ..." on stderr, and the exit code of the worst
 mail error (NOTFOUND 68, EXISTS 65...).
+
+Parallel users (``parallel=ParallelUsers(...)``, opted into by commands that print no rows, i.e.
+``index``): users are looked up first, then each runs in a forked worker process (a process
+pool of ``workers``, capped at the number of users), so indexing scales with the cores. A
+user's errors (and any crash of its work) are collected and printed at the end, in user order,
+without stopping the others; a progress line (doveadm/progress.py) goes to stderr meanwhile.
+Real doveadm runs users one after the other unless doveadm_worker_count > 0 hands them to
+doveadm-server processes; the command chooses the pool size (see commands/mail.py).
 """
 
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import fnmatch
+import io
+import multiprocessing
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -27,6 +38,7 @@ from pydovecot.storage.mail_user import MailUser, MailUserError, create_mail_use
 from .cmd import Command
 from .context import CommandContext
 from .errors import EX_TEMPFAIL, EX_USAGE, DoveadmExit, UsageExit
+from .progress import Progress
 from .rows import RowPrinter, TableMultiLineError
 
 EX_DATAERR = 65
@@ -74,6 +86,15 @@ class MailRun:
 UserFunc = Callable[[MailRun], None]
 
 
+@dataclass(frozen=True)
+class ParallelUsers:
+    """Run a multi-user command's users in a pool of worker processes."""
+
+    workers: int
+    show_progress: bool = False
+    label: str = ""
+
+
 def usage(command: Command) -> UsageExit:
     return UsageExit(f"doveadm {command.name} {command.usage}\n")
 
@@ -83,10 +104,12 @@ def default_username() -> str:
 
 
 def run_mail_command(ctx: CommandContext, per_user: UserFunc, *, default_formatter: str = "flow",
-                     setup: Callable[[MailRun], None] | None = None) -> int:
+                     setup: Callable[[MailRun], None] | None = None,
+                     parallel: ParallelUsers | None = None) -> int:
     """Run ``per_user`` for every user the common parameters select; return the exit code.
 
-    ``setup`` declares the printer's columns once, before any user runs."""
+    ``setup`` declares the printer's columns once, before any user runs. ``parallel`` (for
+    commands whose per-user work prints no rows) runs several users at once when there are."""
     values = ctx.values
     printer = RowPrinter(ctx.options.formatter or default_formatter, hide_titles=ctx.options.hide_titles)
     multi = bool(values.get("all-users")) or _is_mask(values.get("user")) or "user-file" in values
@@ -99,13 +122,19 @@ def run_mail_command(ctx: CommandContext, per_user: UserFunc, *, default_formatt
 
     service = build_service(ctx)
     info = RequestInfo(service="doveadm")
+    resolved: list[tuple[str, dict[str, str]]] | None = None
     try:
-        asyncio.run(_run_users(ctx, service, info, run, per_user))
+        if parallel is not None and multi:
+            resolved = asyncio.run(_resolve_users(ctx, service, info, run))
+        else:
+            asyncio.run(_run_users(ctx, service, info, run, per_user))
     except TableMultiLineError as error:
         printer.write()
         raise DoveadmExit(EX_TEMPFAIL, f"doveadm({run.user.username if run.user else ''}): Fatal: {error}\n") from None
     finally:
         asyncio.run(close_service(service))
+    if resolved is not None and parallel is not None:
+        _run_pool(ctx, run, per_user, resolved, parallel)
     printer.finish()
     ctx.frame_done = True
     printer.write()
@@ -147,6 +176,34 @@ def _prewarm_imports() -> None:
             continue
 
 
+async def _resolve_user(ctx: CommandContext, service: AuthService, info: RequestInfo, run: MailRun,
+                        name: str) -> tuple[str, dict[str, str]] | None:
+    """The userdb's answer for one name (username, fields), or None with the error reported."""
+    user, _ = fix_username(name, service.settings.username_rules)
+    answer = await service.backend.lookup_user(user or name, info)
+    if answer.result is UserdbResult.INTERNAL_FAILURE:
+        ctx.stderr.write(f"doveadm({name}): Error: User lookup failed: "
+                         "Internal error occurred. Refer to server log for more information.\n")
+        run.set_exit(EX_TEMPFAIL)
+        return None
+    if answer.result is not UserdbResult.OK or user is None:
+        if not run.multi_user:
+            ctx.stderr.write(f"doveadm({name}): Error: User doesn't exist\n")
+            run.set_exit(EX_NOUSER)
+        return None
+    return answer.user or user, {f.key: f.value for f in answer.fields.items}
+
+
+async def _resolve_users(ctx: CommandContext, service: AuthService, info: RequestInfo,
+                         run: MailRun) -> list[tuple[str, dict[str, str]]]:
+    resolved = []
+    for name in await _user_names(ctx, service, info):
+        found = await _resolve_user(ctx, service, info, run, name)
+        if found is not None:
+            resolved.append(found)
+    return resolved
+
+
 async def _run_users(ctx: CommandContext, service: AuthService, info: RequestInfo, run: MailRun,
                      per_user: UserFunc) -> None:
     names = await _user_names(ctx, service, info)
@@ -154,21 +211,10 @@ async def _run_users(ctx: CommandContext, service: AuthService, info: RequestInf
     if can_switch():
         _prewarm_imports()
     for name in names:
-        user, _ = fix_username(name, service.settings.username_rules)
-        answer = await service.backend.lookup_user(user or name, info)
-        if answer.result is UserdbResult.INTERNAL_FAILURE:
-            ctx.stderr.write(f"doveadm({name}): Error: User lookup failed: "
-                             "Internal error occurred. Refer to server log for more information.\n")
-            run.set_exit(EX_TEMPFAIL)
+        found = await _resolve_user(ctx, service, info, run, name)
+        if found is None:
             continue
-        if answer.result is not UserdbResult.OK or user is None:
-            if run.multi_user:
-                continue
-            ctx.stderr.write(f"doveadm({name}): Error: User doesn't exist\n")
-            run.set_exit(EX_NOUSER)
-            continue
-        username = answer.user or user
-        fields = {f.key: f.value for f in answer.fields.items}
+        username, fields = found
         try:
             mail_user = create_mail_user(node, username, fields, service="doveadm")
         except MailUserError as error:
@@ -178,6 +224,96 @@ async def _run_users(ctx: CommandContext, service: AuthService, info: RequestInf
         run.user = mail_user
         call_as(mail_user.uid, mail_user.gid, per_user, run)
         run.printer.write()
+
+
+# --- the worker pool -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Outcome:
+    exit_code: int
+    errors: str
+
+
+# What forked workers inherit: (ctx, run, per_user, settings node, users). A closure cannot be
+# pickled to a worker; with the fork start method the worker already has it in memory.
+_POOL_JOB: tuple[CommandContext, MailRun, UserFunc, Any, list[tuple[str, dict[str, str]]]] | None = None
+_MESSAGES: Any = None  # a shared counter (multiprocessing.Value) the workers add to
+
+
+def _count_messages(count: int) -> None:
+    with _MESSAGES.get_lock():
+        _MESSAGES.value += count
+
+
+def _pool_job(index: int) -> _Outcome:
+    """One user's work, in a worker process."""
+    assert _POOL_JOB is not None
+    ctx, run, per_user, node, users = _POOL_JOB
+    username, fields = users[index]
+    errors = io.StringIO()
+    ctx.stderr = errors
+    run.exit_code = 0
+    run.extra = {"on_messages": _count_messages}
+    try:
+        run.user = create_mail_user(node, username, fields, service="doveadm")
+        call_as(run.user.uid, run.user.gid, per_user, run)
+    except MailUserError as error:
+        errors.write(f"doveadm({username}): Error: {error}\n")
+        run.set_exit(EX_TEMPFAIL)
+    except Exception as error:  # noqa: BLE001 - one user's failure must not stop the others
+        errors.write(f"doveadm({username}): Error: {type(error).__name__}: {error}\n")
+        run.set_exit(EX_TEMPFAIL)
+    return _Outcome(run.exit_code, errors.getvalue())
+
+
+def _run_pool(ctx: CommandContext, run: MailRun, per_user: UserFunc, users: list[tuple[str, dict[str, str]]],
+              parallel: ParallelUsers) -> None:
+    global _POOL_JOB, _MESSAGES  # noqa: PLW0603 - handed to the forked workers
+    if not users:
+        return
+    node = ctx.settings.lookup(service="doveadm")
+    if can_switch():
+        _prewarm_imports()
+    fork = multiprocessing.get_context("fork")
+    _MESSAGES = fork.Value("q", 0)
+    _POOL_JOB = (ctx, run, per_user, node, users)
+    progress = Progress(parallel.label, len(users), ctx.stderr, in_place=ctx.stderr.isatty()) \
+        if parallel.show_progress else None
+    outcomes: dict[int, _Outcome] = {}
+    try:
+        with concurrent.futures.ProcessPoolExecutor(max(1, min(parallel.workers, len(users))),
+                                                    mp_context=fork) as pool:
+            pending = {pool.submit(_pool_job, index): index for index in range(len(users))}
+            while pending:
+                done, _ = concurrent.futures.wait(pending, timeout=0.2,
+                                                  return_when=concurrent.futures.FIRST_COMPLETED)
+                for future in done:
+                    index = pending.pop(future)
+                    outcomes[index] = _outcome(future, users[index][0])
+                if progress is not None:
+                    progress.messages = _MESSAGES.value
+                    for _ in done:
+                        progress.user_done()
+                    progress.draw()
+    finally:
+        _POOL_JOB = None
+    if progress is not None:
+        progress.finish()
+    for index in range(len(users)):
+        outcome = outcomes[index]
+        if outcome.errors:
+            ctx.stderr.write(outcome.errors)
+        if outcome.exit_code:
+            run.set_exit(outcome.exit_code)
+    ctx.stderr.flush()
+
+
+def _outcome(future: concurrent.futures.Future[_Outcome], username: str) -> _Outcome:
+    try:
+        return future.result()
+    except concurrent.futures.process.BrokenProcessPool as error:
+        return _Outcome(EX_TEMPFAIL, f"doveadm({username}): Error: worker process died: {error}\n")
 
 
 def lookup_mail_user(ctx: CommandContext, name: str) -> MailUser | None:

@@ -8,14 +8,14 @@ import poplib
 import signal
 import smtplib
 import socket
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
+from tests.support import server as our_server
+from tests.support.conf import inet_listeners, passwd_file_dbs
+from tests.support.net import free_port
+
 TIMEOUT = 30
 
 CONF = """\
@@ -30,51 +30,7 @@ disable_plaintext_auth = no
 mail_location = maildir:~/Maildir
 mail_home = {tmp}/mail/%d/%n
 {identity}
-passdb {{
-  driver = passwd-file
-  args = {tmp}/users
-}}
-userdb {{
-  driver = passwd-file
-  args = {tmp}/users
-}}
-service imap-login {{
-  inet_listener imap {{
-    port = {imap}
-  }}
-  inet_listener imaps {{
-    port = 0
-  }}
-}}
-service pop3-login {{
-  inet_listener pop3 {{
-    port = {pop3}
-  }}
-  inet_listener pop3s {{
-    port = 0
-  }}
-}}
-service lmtp {{
-  inet_listener lmtp {{
-    port = {lmtp}
-  }}
-}}
-"""
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def wait_for(predicate, what: str) -> None:  # noqa: ANN001
-    deadline = time.monotonic() + TIMEOUT
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
+{dbs}{listeners}"""
 
 
 @pytest.fixture
@@ -90,25 +46,16 @@ def server(open_tmp_path: Path):
     else:
         identity = ""
     conf = tmp / "dovecot.conf"
-    conf.write_text(CONF.format(tmp=tmp, identity=identity, **ports))
-    proc = subprocess.Popen([sys.executable, "-m", "pydovecot", "-F", "-c", str(conf)], cwd=ROOT,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    conf.write_text(CONF.format(tmp=tmp, identity=identity, dbs=passwd_file_dbs(tmp / "users"),
+                                 listeners=inet_listeners(imap=ports["imap"], imaps=0, pop3=ports["pop3"], pop3s=0,
+                                                          lmtp=ports["lmtp"])))
+    proc = our_server.start(conf)
     log = tmp / "dovecot.log"
     try:
-        wait_for(lambda: log.exists() and "starting up" in log.read_text() or proc.poll() is not None, "start-up")
-        assert proc.poll() is None, proc.stderr.read() if proc.stderr else ""
+        our_server.wait_started(proc, log, TIMEOUT)
         yield ports, log, proc, tmp
     finally:
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGTERM)
-            try:
-                proc.wait(timeout=TIMEOUT)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
-        for stream in (proc.stdout, proc.stderr):
-            if stream:
-                stream.close()
+        our_server.stop(proc, TIMEOUT)
 
 
 def test_deliver_then_read_over_pop3_and_imap(server) -> None:

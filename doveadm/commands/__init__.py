@@ -7,10 +7,10 @@ To add commands: write ``doveadm/commands/<group>.py`` declaring ``Command`` obj
 from __future__ import annotations
 
 from ..cmd import Command
-from . import admin, auth, mail, mailbox, pw, quota, user
+from . import admin, auth, fts, mail, mailbox, pw, quota, user
 from . import help as help_group
 
-_GROUPS = (help_group, pw, auth, user, mailbox, mail, quota, admin)
+_GROUPS = (help_group, pw, auth, user, mailbox, mail, quota, fts, admin)
 
 COMMANDS: tuple[Command, ...] = tuple(cmd for group in _GROUPS for cmd in group.COMMANDS)
 

@@ -7,6 +7,8 @@ formatters (doveadm/rows.py), as Dovecot 2.3.19 does.
 
 from __future__ import annotations
 
+import os
+import sqlite3
 import sys
 from typing import Any
 
@@ -14,12 +16,21 @@ from pydovecot.imap.protocol.commands import SearchAnd, SearchCriterion, SearchK
 from pydovecot.storage.interface import MailboxError, StoreAction
 from pydovecot.storage.maildir.layout import MailboxNameError
 
-from .. import fetch_fields
+from .. import fetch_fields, index_queue
 from ..cmd import Command, Param, ParamKind
 from ..context import CommandContext
 from ..errors import EX_TEMPFAIL, EX_USAGE, DoveadmExit
 from ..mail_access import Message, list_mailboxes, open_mailbox, search
-from ..mail_runner import EX_NOTFOUND, EX_NOUSER, MailRun, lookup_mail_user, require, run_mail_command, usage
+from ..mail_runner import (
+    EX_NOTFOUND,
+    EX_NOUSER,
+    MailRun,
+    ParallelUsers,
+    lookup_mail_user,
+    require,
+    run_mail_command,
+    usage,
+)
 from ..search_query import MAILBOX_KEY, QueryError, mailbox_patterns, parse_query
 
 _SYSTEM_FLAGS = {f.lower(): f for f in ("\\Answered", "\\Flagged", "\\Deleted", "\\Seen", "\\Draft")}
@@ -239,8 +250,80 @@ def _sync_masks(ctx: CommandContext, command: Command) -> int:
     return run_mail_command(ctx, per_user)
 
 
+# doveadm index: sync each mailbox and bring its full-text index up to date (fts_index(), when
+# the user has fts). Several users (-A, a -u mask, -F) run in a pool of worker processes:
+# doveadm_worker_count of them if set, else one per core - our choice, real doveadm indexes
+# them one by one in its own process when doveadm_worker_count = 0. A progress line (users
+# done, messages/s, ETA) goes to stderr on a terminal or with -v; each user's errors are
+# printed at the end and do not stop the others. -q queues instead (doveadm/index_queue.py).
+
+
+def _max_recent(ctx: CommandContext) -> int:
+    text = ctx.values.get("max-recent")
+    if text is None:
+        return 0
+    if not str(text).isdigit() or int(text) >= 2**32:
+        raise _fatal(f"Invalid -n parameter number: {text}", EX_USAGE)
+    return int(text)
+
+
+def _index_user(run: MailRun, masks: list[str], max_recent: int) -> None:
+    assert run.user is not None
+    on_messages = run.extra.get("on_messages")
+    for listed in list_mailboxes(run.user, masks):
+        if not listed.selectable:
+            continue
+        try:
+            box = open_mailbox(run.user, listed)
+            if max_recent and len(box.recent) > max_recent:
+                continue  # too much new mail: left for a later run, as Dovecot does
+            fts_index = getattr(box.mailbox, "fts_index", None)
+            if fts_index is not None:
+                fts_index(on_messages)
+        except (MailboxError, OSError, sqlite3.Error) as error:
+            run.fail(f"Mailbox {listed.vname}: Indexing failed: {error}", EX_TEMPFAIL)
+
+
 def cmd_index(ctx: CommandContext) -> int:
-    return _sync_masks(ctx, INDEX)
+    require(ctx, INDEX, "mask")
+    masks = [str(m) for m in ctx.values["mask"]]
+    max_recent = _max_recent(ctx)
+    if ctx.values.get("queue"):
+        return _queue_index(ctx, masks, max_recent)
+    workers = int(ctx.settings.lookup(service="doveadm").get("doveadm_worker_count") or 0) or (os.cpu_count() or 1)
+    parallel = ParallelUsers(workers, show_progress=ctx.options.verbose or ctx.stderr.isatty(), label="index")
+    return run_mail_command(ctx, lambda run: _index_user(run, masks, max_recent), parallel=parallel)
+
+
+def _queue_index(ctx: CommandContext, masks: list[str], max_recent: int) -> int:
+    entries: list[index_queue.Entry] = []
+    wildcards = any("*" in m or "%" in m for m in masks)
+
+    def per_user(run: MailRun) -> None:
+        assert run.user is not None
+        # Like Dovecot: names without wildcards are queued as given, without listing.
+        names = [listed.vname for listed in list_mailboxes(run.user, masks) if listed.selectable] \
+            if wildcards else masks
+        entries.extend(index_queue.Entry(run.user.username, name, max_recent) for name in names)
+
+    code = run_mail_command(ctx, per_user)
+    if entries:
+        base_dir = str(ctx.settings.lookup(service="doveadm").get("base_dir") or "/run/dovecot")
+        index_queue.enqueue(base_dir, entries)
+        index_queue.start_background(base_dir, lambda entry: _index_queued(ctx, entry))
+    return code
+
+
+def _index_queued(ctx: CommandContext, entry: index_queue.Entry) -> None:
+    """The background indexer's work for one queued mailbox (runs in its own process)."""
+    values: dict[str, Any] = {"user": entry.username, "mask": [entry.mailbox]}
+    if entry.max_recent:
+        values["max-recent"] = str(entry.max_recent)
+    queued = CommandContext(values, ctx.options, stdin=ctx.stdin, stderr=sys.stderr)
+    try:
+        cmd_index(queued)
+    except DoveadmExit as error:
+        sys.stderr.write(error.message)
 
 
 def cmd_force_resync(ctx: CommandContext) -> int:

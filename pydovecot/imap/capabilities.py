@@ -79,7 +79,9 @@ def advertised_mechanisms(mechanisms: Mapping[str, Iterable[str]], *, secured: b
     return out
 
 
-def post_login(settings: CapabilitySettings, *, special_use: bool) -> str:
+def post_login(settings: CapabilitySettings, *, special_use: bool, plugins: Iterable[object] = ()) -> str:
+    """``plugins``: the user's mail plugins; their ``capabilities`` (QUOTA from imap_quota) come
+    last, in load order, as Dovecot's client-created hooks append them."""
     text, explicit = settings._base(POST_LOGIN)
     if explicit:
         return text
@@ -88,4 +90,6 @@ def post_login(settings: CapabilitySettings, *, special_use: bool) -> str:
         parts.append("NOTIFY")
     if special_use:
         parts.append("SPECIAL-USE")
+    for plugin in plugins:
+        parts.extend(getattr(plugin, "capabilities", ()))
     return " ".join(parts)

@@ -161,6 +161,7 @@ class ImapService:
             with contextlib.suppress(Exception):
                 writer.write(bye("Internal error occurred. Refer to server log for more information."))
         finally:
+            session.unregister()
             self._log_disconnect(session)
             self._release_slot(session)
             session.selected = None
@@ -276,7 +277,9 @@ class ImapService:
             detail = expand(fmt, table, context=LOGOUT_FORMAT).text
         except Exception:  # noqa: BLE001 - a format we cannot expand still gets logged raw
             detail = fmt
-        if session.state is ConnectionState.LOGOUT:
+        if session.kicked:
+            reason = "Server shutting down."
+        elif session.state is ConnectionState.LOGOUT:
             reason = "Logged out"
         elif session.commands_after_login == 0:
             reason = "Connection closed (No commands sent)"

@@ -8,6 +8,7 @@ through `storage()` so they run off the event loop with the user's file-system i
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import time
@@ -16,6 +17,8 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from pydovecot.login.connection import ConnectionInfo
+from pydovecot.login.sessions import Session as AdminSession
+from pydovecot.login.sessions import register_session
 from pydovecot.storage.access import run_as
 
 from .capabilities import CapabilitySettings, post_login
@@ -86,6 +89,9 @@ class Session:
     """The current command's tagged reply: sent after the changes the command's end reports."""
     after_tagged: bytes = b""
     last_status: str = ""
+    registered: AdminSession | None = None
+    """This session in the process's session registry (`doveadm who` lists it, `kick` ends it)."""
+    kicked: bool = False
     _out: bytearray = field(default_factory=bytearray)
 
     # --- output ------------------------------------------------------------------------------
@@ -182,11 +188,41 @@ class Session:
             return self.service.pre_login_capability(self)
         special_use = any(box.special_use for ns in self.user.namespaces.namespaces
                           for box in ns.mailboxes.values())
-        return post_login(settings, special_use=special_use)
+        return post_login(settings, special_use=special_use, plugins=self.user.plugins)
 
     def user_prefix(self) -> str:
         name = self.user.username if self.user is not None else ""
         return f"imap({name})<{os.getpid()}><{self.conn.session_id}>: "
+
+    # --- the admin session registry (doveadm who / kick) -------------------------------------
+
+    def register(self) -> None:
+        """After login: what Dovecot's imap tells anvil (CONNECT pid imap/ip/user)."""
+        assert self.user is not None
+        loop = asyncio.get_running_loop()
+        self.registered = register_session("imap", self.user.username, self.conn.remote_ip,
+                                           kick_callback=lambda: loop.call_soon_threadsafe(self.kick))
+
+    def set_admin_state(self, state: str) -> None:
+        """The command in progress for the process title ("IDLE"; "" when it ends)."""
+        if self.registered is not None:
+            self.registered.set_state(state)
+
+    def unregister(self) -> None:
+        if self.registered is not None:
+            registered, self.registered = self.registered, None
+            registered.unregister()
+
+    def kick(self) -> None:
+        """`doveadm kick`: end this session as Dovecot's imap does on SIGTERM."""
+        if self.kicked:
+            return
+        self.kicked = True
+        self.closing = True
+        with contextlib.suppress(Exception):
+            self.send(b"* BYE Server shutting down.\r\n")
+            self.writer.write(self.take_output())
+            self.writer.close()
 
     # --- storage -----------------------------------------------------------------------------
 

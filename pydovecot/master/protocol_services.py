@@ -24,6 +24,7 @@ PROTOCOL_SERVICES = {
     "imap-login": ("pydovecot.imap.server", "ImapService"),
     "pop3-login": ("pydovecot.pop3.server", "Pop3Service"),
     "lmtp": ("pydovecot.lmtp.server", "LmtpService"),
+    "quota-status": ("pydovecot.plugins.quota.status", "QuotaStatusService"),
 }
 
 

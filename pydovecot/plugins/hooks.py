@@ -9,7 +9,8 @@ plugins are loaded: taking a plugin out of ``mail_plugins`` takes all of its beh
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from pydovecot.storage.interface import Mailbox, MailboxSnapshot, MailboxStatus, StoreAction, StoreResult
@@ -67,6 +68,10 @@ class MailPlugin:
 class MailboxWrapper:
     """Delegates every Mailbox operation to ``inner``; plugins override what they change."""
 
+    copy_source: str | None = None
+    """While a copy appends into this mailbox: the vname of the mailbox it copies from (the
+    copy hook: a layer's ``append`` tells a copy (mail_log's ``copy from``) from a save)."""
+
     def __init__(self, inner: Mailbox) -> None:
         self.inner = inner
 
@@ -105,6 +110,10 @@ class MailboxWrapper:
         return self.inner.expunge(uids)
 
     def copy_to(self, uids: Sequence[int], target: Mailbox) -> tuple[tuple[int, int], ...]:
+        with copying_from(target, self.vname):
+            return self._copy(uids, target)
+
+    def _copy(self, uids: Sequence[int], target: Mailbox) -> tuple[tuple[int, int], ...]:
         # Through this wrapper's read(), so a decoding plugin sees the copy's source too.
         snapshot = {m.uid: m for m in self.sync().messages}
         pairs = []
@@ -124,3 +133,18 @@ class MailboxWrapper:
         """The bytes the storage will keep for ``data`` (line endings per mail_save_crlf)."""
         inner = getattr(self.inner, "saved_form", None)
         return inner(data) if inner is not None else data
+
+
+@contextmanager
+def copying_from(target: object, source: str) -> Iterator[None]:
+    """Mark every wrapper layer of ``target`` as receiving a copy from ``source`` meanwhile."""
+    layers = []
+    while isinstance(target, MailboxWrapper):
+        layers.append((target, target.__dict__.get("copy_source")))
+        target.copy_source = source
+        target = target.inner
+    try:
+        yield
+    finally:
+        for layer, before in layers:
+            layer.copy_source = before

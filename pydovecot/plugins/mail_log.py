@@ -181,21 +181,11 @@ class MailLogPlugin(MailPlugin):
         return _MailLogMailbox(mailbox, self)  # type: ignore[return-value]
 
 
-def _mail_log_layer(mailbox: object) -> _MailLogMailbox | None:
-    """The mail_log wrapper inside a (possibly further wrapped) mailbox."""
-    while mailbox is not None:
-        if isinstance(mailbox, _MailLogMailbox):
-            return mailbox
-        mailbox = getattr(mailbox, "__dict__", {}).get("inner")
-    return None
-
-
 class _MailLogMailbox(MailboxWrapper):
     def __init__(self, inner: Mailbox, plugin: MailLogPlugin) -> None:
         super().__init__(inner)
         self.plugin = plugin
         self._recent: set[int] = set()
-        self._copy_source: str | None = None
 
     def sync(self, *, take_recent: bool = False) -> Any:
         snapshot = self.inner.sync(take_recent=take_recent)
@@ -209,23 +199,15 @@ class _MailLogMailbox(MailboxWrapper):
                internaldate: float | None = None, **backend: Any) -> int:
         flags, keywords = tuple(flags), tuple(keywords)
         uid = super().append(data, flags=flags, keywords=keywords, internaldate=internaldate, **backend)
-        event = "copy" if self._copy_source is not None else "save"
+        # The copy hook (hooks.copying_from): a copy's append is logged as "copy from <source>".
+        source = self.copy_source
+        event = "copy" if source is not None else "save"
         if event in self.plugin.events:
-            desc = "save" if self._copy_source is None else f"copy from {sanitize(self._copy_source, 64)}"
+            desc = "save" if source is None else f"copy from {sanitize(source, MAILBOX_NAME_LOG_LEN)}"
             saved = self.saved_form(data)
             self.plugin.info(self.plugin.line(desc, self.vname, uid, saved, len(saved),
                                               imap_flags(flags, keywords, False)))
         return uid
-
-    def copy_to(self, uids: Sequence[int], target: Mailbox) -> tuple[tuple[int, int], ...]:
-        layer = _mail_log_layer(target)
-        if layer is None:
-            return super().copy_to(uids, target)
-        layer._copy_source = self.vname
-        try:
-            return super().copy_to(uids, target)
-        finally:
-            layer._copy_source = None
 
     def store(self, uids: Sequence[int], action: StoreAction, flags: Iterable[str], keywords: Iterable[str] = (),
               *, unchanged_since: int | None = None) -> StoreResult:

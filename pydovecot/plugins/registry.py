@@ -72,3 +72,4 @@ def load_plugins(user: MailUser, mail_plugins: str, plugin_dir: str = "/usr/lib/
 
 def _import_builtin_plugins() -> None:
     from . import acl, fts, listescape, mail_log, notify, quota, zlib  # noqa: F401 - registering is the import's effect
+    from .quota import imap  # noqa: F401 - imap_quota

@@ -144,7 +144,8 @@ class Pop3MailSession:
     @classmethod
     def open(cls, user: MailUser, settings: Pop3SessionSettings, lock: SessionLock | None = None) -> Pop3MailSession:
         mailbox: Mailbox = user.open_mailbox(INBOX)  # type: ignore[assignment]
-        snapshot = mailbox.sync()
+        # pop3_no_flag_updates: Dovecot opens INBOX without dropping \Recent, so new/ stays.
+        snapshot = mailbox.sync(move_new=False) if settings.no_flag_updates else mailbox.sync()  # type: ignore[call-arg]
         messages = list(snapshot.messages)
         if settings.flag_deleted:
             # messages an earlier session DELE'd by flagging stay hidden from POP3

@@ -17,6 +17,8 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from tests.support.real_dovecot import chown_tree
+
 MAIL_UID = 65534
 USERS = ("alice", "bob")
 RECEIVED = 1672660800  # 2023-01-02 12:00:00 UTC
@@ -61,8 +63,7 @@ def prepare(root: Path) -> Path:
             _write_box(maildir / (f".{box}" if box else ""), box, messages)
         (maildir / "subscriptions").write_text("V\t2\n\nWork\n" if user == "alice" else "V\t2\n\n")
         (maildir / "dovecot-keywords").write_text("0 $Label1\n")
-    for path in [root / "home", *sorted((root / "home").rglob("*"))]:
-        os.chown(path, MAIL_UID, MAIL_UID)
+    chown_tree(root / "home", MAIL_UID)
     (root / "userlist").write_text("bob\nalice\n")
     conf = root / "dovecot.conf"
     conf.write_text(CONFIG.format(root=root, uid=MAIL_UID))

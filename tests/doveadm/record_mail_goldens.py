@@ -8,32 +8,25 @@ goldens_mail/mail_cases.json (normalised, see mail_cases.normalise).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import shutil
-import subprocess
 import sys
 import tempfile
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 
 from mail_cases import CASES, comparable, prepare, run_real  # noqa: E402
 
-DOVECOT = shutil.which("dovecot") or "/usr/sbin/dovecot"
+from tests.support.real_dovecot import running as running_real_dovecot  # noqa: E402
+
 GOLDEN = Path(__file__).parent / "goldens_mail" / "mail_cases.json"
 
 
-@contextmanager
-def real_dovecot(root: Path) -> Iterator[Path]:
+def real_dovecot(root: Path) -> contextlib.AbstractContextManager[Path]:
     """A running real dovecot for ``root``'s configuration, stopped afterwards."""
-    conf = prepare(root)
-    subprocess.run([DOVECOT, "-c", str(conf)], check=True, timeout=30)
-    try:
-        yield conf
-    finally:
-        subprocess.run([DOVECOT, "-c", str(conf), "stop"], check=False, timeout=30)
+    return running_real_dovecot(prepare(root), timeout=30)
 
 
 def fresh(root: Path) -> None:

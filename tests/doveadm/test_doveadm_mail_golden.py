@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,6 +13,7 @@ import pytest
 
 from tests.conftest import require_real_dovecot
 from tests.doveadm.mail_cases import CASES, MAIL_UID, Step, comparable, prepare, run_ours, run_real
+from tests.support import real_dovecot
 
 GOLDEN = Path(__file__).parent / "goldens_mail" / "mail_cases.json"
 RECORDED: dict[str, list[dict]] = json.loads(GOLDEN.read_text(encoding="utf-8"))
@@ -49,13 +49,8 @@ def test_created_files_belong_to_the_mail_user(open_tmp_path: Path) -> None:
 def live_root(open_tmp_path: Path) -> Iterator[Path]:
     """A running real dovecot (auth only) for the prepared configuration."""
     require_real_dovecot()
-    dovecot = shutil.which("dovecot") or "/usr/sbin/dovecot"
-    conf = prepare(open_tmp_path)
-    subprocess.run([dovecot, "-c", str(conf)], check=True, timeout=30)
-    try:
+    with real_dovecot.running(prepare(open_tmp_path), timeout=30):
         yield open_tmp_path
-    finally:
-        subprocess.run([dovecot, "-c", str(conf), "stop"], check=False, timeout=30)
 
 
 @pytest.mark.parametrize("name", ["search", "fetch", "status", "list-users"])

@@ -13,13 +13,13 @@ import poplib
 import re
 import smtplib
 import ssl
-import time
 from collections.abc import Callable
 from email.utils import make_msgid
 from pathlib import Path
 from typing import Any
 
 from tests.examples.seed_support import SeedInstance
+from tests.support import net
 
 ALICE, ALICE_PASSWORD = "alice@example.test", "alice-seed"
 BOB, BOB_PASSWORD = "bob@example.test", "bob-seed"
@@ -37,12 +37,7 @@ def maildir_files(maildir: Path) -> list[Path]:
 
 
 def wait_for(predicate: Callable[[], object], timeout: float = 30.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.2)
-    return False
+    return net.wait_for(predicate, timeout, interval=0.2)
 
 
 def tls() -> ssl.SSLContext:

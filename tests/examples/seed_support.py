@@ -25,6 +25,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.net import free_port, port_open
+
 ROOT = Path(__file__).resolve().parents[2]
 SEED = ROOT / "examples" / "seed"
 FIXED_DATA_DIR = "/tmp/pydovecot-seed"
@@ -53,20 +55,6 @@ def require_seed_environment() -> None:
     if os.environ.get("CI"):
         pytest.fail(f"CI is set but {problem}")
     pytest.skip(problem)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def port_open(port: int) -> bool:
-    try:
-        with socket.create_connection(("127.0.0.1", port), timeout=1):
-            return True
-    except OSError:
-        return False
 
 
 def mysql(sql: str) -> None:

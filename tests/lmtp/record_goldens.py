@@ -23,6 +23,7 @@ from tests.lmtp.harness import (
     write_config,
 )
 from tests.lmtp.scenarios import SCENARIO_CONFIG, SCENARIOS
+from tests.support import real_dovecot
 
 HERE = Path(__file__).resolve().parent
 PORT = 24031
@@ -38,13 +39,10 @@ def record(name: str, steps: list[bytes]) -> dict[str, object]:
     with tempfile.TemporaryDirectory(prefix="lmtp-rec-") as tmp:
         root = Path(tmp)
         conf = write_config(root, PORT, extra=SCENARIO_CONFIG.get(name, ""))
-        subprocess.run(["dovecot", "-c", str(conf)], check=True)
-        try:
+        with real_dovecot.running(conf):
             time.sleep(0.5)
             replies = converse(PORT, steps)
             time.sleep(0.3)
-        finally:
-            subprocess.run(["dovecot", "-c", str(conf), "stop"], check=False)
         logs = [normalize_log(x) for x in (root / "dovecot.log").read_text().splitlines() if " lmtp(" in x]
         mail = maildir_messages(root)
         folders = folder_messages(root)
@@ -84,12 +82,9 @@ def record_lda() -> dict[str, object]:
             root = Path(tmp)
             conf = write_config(root, PORT)
             # The real LDA asks the running auth process (auth-userdb socket) for the user.
-            subprocess.run(["dovecot", "-c", str(conf)], check=True)
-            try:
+            with real_dovecot.running(conf):
                 time.sleep(0.3)
                 result = run_lda([LDA_BINARY], root, args, stdin)
-            finally:
-                subprocess.run(["dovecot", "-c", str(conf), "stop"], check=False)
             result["log"] = [x for x in result["log"] if "lda(" in x]  # type: ignore[union-attr]
             out[name] = {"args": args, "stdin": stdin.decode("latin-1"), **result}
     return out

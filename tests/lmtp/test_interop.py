@@ -17,6 +17,7 @@ import pytest
 from tests.conftest import require_real_dovecot
 from tests.lmtp.harness import converse, write_config
 from tests.lmtp.ours import OurServer
+from tests.support import real_dovecot
 
 pytestmark = pytest.mark.oracle
 ROOT = Path(__file__).resolve().parents[2]
@@ -32,11 +33,10 @@ def shared_root() -> Iterator[Path]:
         pytest.skip("needs root: the real Dovecot switches to the mail user")
     root = Path(tempfile.mkdtemp(prefix="lmtp-interop-", dir="/tmp"))
     conf = write_config(root, PORT)
-    subprocess.run(["dovecot", "-c", str(conf)], check=True, timeout=30)
     try:
-        yield root
+        with real_dovecot.running(conf, timeout=30):
+            yield root
     finally:
-        subprocess.run(["dovecot", "-c", str(conf), "stop"], check=False, timeout=30)
         shutil.rmtree(root, ignore_errors=True)
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import signal
 import socket
 import subprocess
 import sys
@@ -14,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from tests.master.harness import ROOT, TIMEOUT, free_port
+from tests.support import server as our_server
 
 SERVICE_MODULE = "tests.master.session_echo_service"
 
@@ -83,8 +83,7 @@ def child_env(model: str = "single") -> dict[str, str]:
 
 @contextlib.contextmanager
 def running(env: AdminEnv, model: str = "single") -> Iterator[subprocess.Popen[str]]:
-    proc = subprocess.Popen([sys.executable, "-m", "pydovecot", "-F", "-c", str(env.conf)], cwd=ROOT,
-                            env=child_env(model), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    proc = our_server.start(env.conf, env=child_env(model), stdout=subprocess.DEVNULL)
     try:
         deadline = time.monotonic() + TIMEOUT
         while not ("starting up" in env.log_text() and (env.base_dir / "anvil").exists()):
@@ -93,15 +92,7 @@ def running(env: AdminEnv, model: str = "single") -> Iterator[subprocess.Popen[s
             time.sleep(0.05)
         yield proc
     finally:
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGTERM)
-            try:
-                proc.wait(timeout=TIMEOUT)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
-        if proc.stderr:
-            proc.stderr.close()
+        our_server.stop(proc, TIMEOUT)
 
 
 class Client:

@@ -5,8 +5,6 @@ from __future__ import annotations
 import contextlib
 import datetime
 import os
-import random
-import signal
 import socket
 import subprocess
 import sys
@@ -15,20 +13,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.support import server as our_server
+from tests.support.net import free_port
+
+ROOT = our_server.ROOT
 TIMEOUT = 20.0  # upper bound for anything to happen; never asserted as a duration
-
-
-def free_port() -> int:
-    for _ in range(200):
-        port = random.randint(20000, 40000)
-        with socket.socket() as s:
-            try:
-                s.bind(("127.0.0.1", port))
-            except OSError:
-                continue
-            return port
-    raise RuntimeError("no free port")
 
 
 def make_cert(directory: Path) -> tuple[Path, Path]:
@@ -131,23 +120,12 @@ def child_env() -> dict[str, str]:
 @contextlib.contextmanager
 def running_master(env: Env) -> Iterator[subprocess.Popen[str]]:
     """``dovecot -F`` in the background until the block ends."""
-    proc = subprocess.Popen([sys.executable, "-m", "pydovecot", "-F", "-c", str(env.conf)], cwd=ROOT,
-                            env=child_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = our_server.start(env.conf, env=child_env())
     try:
         wait_started(env, proc)
         yield proc
     finally:
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGTERM)
-            try:
-                proc.wait(timeout=TIMEOUT)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
-        if proc.stdout:
-            proc.stdout.close()
-        if proc.stderr:
-            proc.stderr.close()
+        our_server.stop(proc, TIMEOUT)
 
 
 def wait_started(env: Env, proc: subprocess.Popen[str] | None = None) -> None:

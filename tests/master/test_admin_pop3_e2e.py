@@ -6,7 +6,6 @@ from __future__ import annotations
 import importlib.util
 import os
 import shutil
-import signal
 import socket
 import subprocess
 import sys
@@ -20,6 +19,7 @@ import pytest
 from tests.conftest import real_dovecot_available
 from tests.master.harness import ROOT, TIMEOUT, free_port
 from tests.pop3.server_env import PASSWORD, write_env
+from tests.support import server as our_server
 
 pytestmark = [
     pytest.mark.skipif(os.geteuid() != 0, reason="the set-up's Maildirs belong to the vmail user"),
@@ -33,11 +33,10 @@ def master() -> Iterator[tuple[Path, int, subprocess.Popen[str]]]:
     root = Path(tempfile.mkdtemp(prefix="pop3e2e-"))
     port = free_port()
     conf = write_env(root, port=port)
-    proc = subprocess.Popen([sys.executable, "-m", "pydovecot", "-F", "-c", str(conf)], cwd=ROOT,
-                            env={**os.environ, "PYTHONPATH": str(ROOT), "PYDOVECOT_PROCESS_MODEL": "single",
-                                 "PYDOVECOT_ONLY_SERVICE_MODULES":
-                                     "pydovecot.master.auth_service,pydovecot.master.protocol_services"},
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, text=True)
+    proc = our_server.start(conf, env={**os.environ, "PYTHONPATH": str(ROOT), "PYDOVECOT_PROCESS_MODEL": "single",
+                                       "PYDOVECOT_ONLY_SERVICE_MODULES":
+                                           "pydovecot.master.auth_service,pydovecot.master.protocol_services"},
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         deadline = time.monotonic() + TIMEOUT
         while not (root / "run" / "anvil").exists():
@@ -45,13 +44,7 @@ def master() -> Iterator[tuple[Path, int, subprocess.Popen[str]]]:
             time.sleep(0.05)
         yield conf, port, proc
     finally:
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGTERM)
-            try:
-                proc.wait(timeout=TIMEOUT)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+        our_server.stop(proc, TIMEOUT)
         shutil.rmtree(root, ignore_errors=True)
 
 

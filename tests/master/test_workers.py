@@ -23,6 +23,7 @@ import pytest
 from pydovecot.master.services import ServiceSpec
 from pydovecot.master.workers import exit_message, plan_workers, process_model
 from tests.master.harness import ROOT, TIMEOUT, free_port
+from tests.support import server as our_server
 
 GOLDENS = Path(__file__).parent / "goldens"
 
@@ -132,20 +133,13 @@ def child_env(**extra: str) -> dict[str, str]:
 
 @contextlib.contextmanager
 def master(env: WEnv, **extra_env: str) -> Iterator[subprocess.Popen[bytes]]:
-    proc = subprocess.Popen([sys.executable, "-m", "pydovecot", "-F", "-c", str(env.conf)], cwd=ROOT,
-                            env=child_env(**extra_env), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    proc = our_server.start(env.conf, env=child_env(**extra_env), text=False, stdout=subprocess.DEVNULL)
     try:
         until(lambda: "starting up" in env.log_text() and (env.base_dir / "master.pid").exists(),
               lambda: f"master did not start: {env.log_text()}", proc)
         yield proc
     finally:
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGTERM)
-            try:
-                proc.wait(timeout=TIMEOUT)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+        our_server.stop(proc, TIMEOUT, close=False)
         for pid in workers_of(proc.pid):  # never leave a worker behind, even when a test failed
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)

@@ -60,7 +60,8 @@ def test_body_header_and_text_lookups(inbox) -> None:
     assert inbox.fts_lookup("SUBJECT", "grüße") == {2}  # encoded word decoded
     assert inbox.fts_lookup("BODY", "treasure") == {3}
     assert inbox.fts_lookup("BODY", "notindexed") == set()  # script text is not text
-    assert inbox.fts_lookup("BODY", "first words") == {4}
+    assert inbox.fts_lookup("BODY", "first part words") == {4}
+    assert inbox.fts_lookup("BODY", "first words") == set()  # a phrase, as fts_lucene
     assert inbox.fts_lookup("FROM", "alice") == {1}  # '@' and '.' split words (whitespace_chars)
     assert inbox.fts_lookup("TEXT", "quarterly") == {1}
     assert inbox.fts_lookup("BODY", "quarterly") == set()  # only in a header

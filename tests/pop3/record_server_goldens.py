@@ -9,7 +9,6 @@ then stops dovecot.
 from __future__ import annotations
 
 import json
-import subprocess
 import sys
 import tempfile
 import time
@@ -31,6 +30,8 @@ from server_env import (  # noqa: E402
     write_env,
 )
 
+from tests.support import real_dovecot  # noqa: E402
+
 
 def log_lines(root: Path) -> list[str]:
     path = root / "dovecot.log"
@@ -43,8 +44,7 @@ def record(port: int, scenarios: dict[str, dict[str, object]], *, tls: bool = Fa
     with tempfile.TemporaryDirectory(prefix="pop3gold-") as tmp:
         root = Path(tmp)
         conf = write_env(root, port, tls=tls, disable_plaintext=tls)
-        subprocess.run(["dovecot", "-c", str(conf)], check=True)
-        try:
+        with real_dovecot.running(conf):
             time.sleep(1)
             for name, scenario in scenarios.items():
                 user = str(scenario["user"]) or "tester"
@@ -65,8 +65,6 @@ def record(port: int, scenarios: dict[str, dict[str, object]], *, tls: bool = Fa
                     "maildir": maildir_state(root / "mail" / user),
                     "log": interesting_log(log_lines(root)[before:]),
                 }
-        finally:
-            subprocess.run(["dovecot", "-c", str(conf), "stop"], check=False)
     return out
 
 

@@ -14,8 +14,12 @@ import shutil
 import socket
 import ssl
 import subprocess
-import time
+from collections.abc import Callable
 from pathlib import Path
+
+from tests.support import net
+from tests.support.conf import inet_listeners, passwd_file_dbs
+from tests.support.real_dovecot import chown_tree
 
 HERE = Path(__file__).resolve().parent
 GOLDEN_MESSAGES = HERE / "goldens" / "messages"
@@ -45,23 +49,7 @@ auth_mechanisms = plain login
 auth_failure_delay = 0
 login_greeting = Dovecot ready.
 mail_location = maildir:{root}/mail/%u
-passdb {{
-  driver = passwd-file
-  args = {root}/users
-}}
-userdb {{
-  driver = passwd-file
-  args = {root}/users
-}}
-service pop3-login {{
-  inet_listener pop3 {{
-    port = {port}
-  }}
-  inet_listener pop3s {{
-    port = 0
-  }}
-}}
-service anvil {{
+{dbs}{listeners}service anvil {{
   unix_listener anvil-auth-penalty {{
     mode = 0
   }}
@@ -92,7 +80,8 @@ def write_env(root: Path, port: int, *, tls: bool = False, disable_plaintext: bo
     lines = [f"{user}:{{PLAIN}}{PASSWORD}:{MAIL_UID}:{MAIL_UID}::{root}/mail/{user}::{extra}".rstrip(":")
              for user, extra in USERS.items()]
     (root / "users").write_text("\n".join(lines) + "\n")
-    text = CONFIG.format(root=root, port=port, ssl="yes" if tls else "no",
+    text = CONFIG.format(root=root, dbs=passwd_file_dbs(root / "users"), listeners=inet_listeners(pop3=port, pop3s=0),
+                         ssl="yes" if tls else "no",
                          disable_plaintext="yes" if disable_plaintext else "no")
     if tls:
         text += TLS_CONFIG.format(root=root)
@@ -121,15 +110,8 @@ def fill_maildir(path: Path) -> None:
         name.write_bytes(data)
         os.utime(name, (1700000000 + i, 1700000000 + i))
     (path / "dovecot-uidlist").write_text(f"3 V{UIDVALIDITY} N1\n")
-    for dirpath, dirnames, filenames in os.walk(path.parent):
-        for name in dirnames + filenames:
-            _chown(os.path.join(dirpath, name))
-    _chown(str(path.parent))
-
-
-def _chown(path: str) -> None:
     if os.geteuid() == 0:
-        os.chown(path, MAIL_UID, MAIL_UID)
+        chown_tree(path.parent, MAIL_UID)
 
 
 def maildir_state(path: Path) -> list[str]:
@@ -321,10 +303,5 @@ def interesting_log(lines: list[str]) -> list[str]:
     return keep
 
 
-def wait_for(predicate: object, timeout: float = 5.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():  # type: ignore[operator]
-            return True
-        time.sleep(0.05)
-    return False
+def wait_for(predicate: Callable[[], object], timeout: float = 5.0) -> bool:
+    return net.wait_for(predicate, timeout)

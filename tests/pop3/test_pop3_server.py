@@ -32,6 +32,8 @@ from server_env import (
     write_env,
 )
 
+from tests.support.net import free_port
+
 GOLDENS = json.loads(SERVER_GOLDENS.read_text())
 
 # Dovecot leaves new mail in new/ while pop3_no_flag_updates keeps \Recent; our Maildir sync
@@ -115,26 +117,11 @@ def replay(name: str, scenario: dict[str, object], server: OurServer, root: Path
     assert interesting_log(server.log.lines[before:]) == golden["log"]
 
 
-def _free_port() -> int:
-    import random
-    import socket
-
-    for _ in range(50):
-        port = random.randint(20000, 40000)
-        with socket.socket() as sock:
-            try:
-                sock.bind(("127.0.0.1", port))
-            except OSError:
-                continue
-            return port
-    raise RuntimeError("no free port")
-
-
 def test_goldens_still_match_live_real_dovecot(real_dovecot: Path) -> None:
     """The recorded transcripts are still what real Dovecot says (a few scenarios, live)."""
     from record_server_goldens import record
 
     picked = {name: SCENARIOS[name] for name in ("read_all", "dele_and_quit", "deleted_flag_and_xuidl")}
-    live = record(_free_port(), picked)
+    live = record(free_port(), picked)
     for name, got in live.items():
         assert got == GOLDENS[name], name

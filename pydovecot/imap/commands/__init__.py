@@ -29,6 +29,7 @@ from . import (
     logout,
     namespace,
     noop,
+    quota,
     rename,
     search,
     select,
@@ -74,6 +75,7 @@ HANDLERS: dict[type, Handler] = {
     c.Fetch: fetch.run,
     c.Store: store.run,
     c.Copy: copy.run,
+    c.Extension: quota.run,  # GETQUOTAROOT, GETQUOTA, SETQUOTA (imap_quota)
 }
 
 # Commands that must not see expunges (their sequence numbers are the client's): the rest sync

@@ -155,6 +155,7 @@ async def finish_login(session: Session, tag: bytes, reply: AuthReply, mech: str
     session.protocol.max_literal_size = MAX_SESSION_LITERAL
     session.counters.bytes_in = session.counters.bytes_out = 0  # imap_logout_format counts from here
     _log_login(session, mech)
+    session.register()
     caps = session.capability()
     if session.capability_sent:
         session.send(untagged("CAPABILITY " + caps))

@@ -5,9 +5,10 @@ from __future__ import annotations
 import logging
 import os
 import time
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
-from pydovecot.storage.interface import MailboxError
+from pydovecot.storage.interface import MailboxError, MailboxSnapshot
 from pydovecot.storage.maildir.layout import MailboxNameError
 from pydovecot.storage.maildir.mailbox_list import (
     MailboxExistsError,
@@ -19,6 +20,7 @@ from ..protocol.mutf7 import encode_mutf7
 from ..protocol.responses import astring, response_code, tagged, with_timing
 
 if TYPE_CHECKING:
+    from ..selected import SelectedMailbox
     from ..session import Session
 
 log = logging.getLogger("pydovecot.imap")
@@ -73,14 +75,28 @@ def storage_error(exc: Exception, vname: str) -> CommandFailed:
     return CommandFailed("Internal error occurred. Refer to server log for more information.", "SERVERBUG")
 
 
+def sync_view(selected: SelectedMailbox) -> MailboxSnapshot:
+    """The selected mailbox's snapshot (runs in the storage thread).
+
+    SELECT takes \\Recent (and moves new/ mail to cur/); EXAMINE does neither, but shows the
+    messages nobody claimed yet as \\Recent, as Dovecot does: they are the newest ones."""
+    mailbox = selected.mailbox
+    if not selected.read_only:
+        return mailbox.sync(take_recent=True)
+    snapshot = mailbox.sync(take_recent=False, move_new=False)  # type: ignore[call-arg]
+    unclaimed = mailbox.status().recent
+    if not unclaimed:
+        return snapshot
+    return replace(snapshot, recent_uids=frozenset(m.uid for m in snapshot.messages[-unclaimed:]))
+
+
 async def sync_selected(session: Session, *, expunges: bool = True, uid_fetch: bool = False) -> None:
     """Bring the client's view of the selected mailbox up to date (untagged replies)."""
     selected = session.selected
     if selected is None or await mailbox_gone(session):
         return
-    take_recent = not selected.read_only
     try:
-        snapshot = await session.storage(selected.mailbox.sync, take_recent=take_recent)
+        snapshot = await session.storage(sync_view, selected)
         keywords = await session.storage(selected.mailbox.known_keywords)
     except Exception:  # noqa: BLE001 - a vanished mailbox is reported by the next command
         return
@@ -98,7 +114,7 @@ async def sync_without_expunges(session: Session) -> None:
     if selected is None or await mailbox_gone(session):
         return
     try:
-        snapshot = await session.storage(selected.mailbox.sync, take_recent=not selected.read_only)
+        snapshot = await session.storage(sync_view, selected)
         keywords = await session.storage(selected.mailbox.known_keywords)
     except Exception:  # noqa: BLE001 - reported by the command that follows
         return

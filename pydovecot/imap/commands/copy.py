@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import time
 from typing import TYPE_CHECKING
+
+from pydovecot.storage.interface import Mailbox, MailboxError
 
 from ..protocol import commands as c
 from ..protocol.responses import untagged_status
@@ -20,6 +23,18 @@ from .common import (
 
 if TYPE_CHECKING:
     from ..session import Session
+
+
+async def _expunge_moved(session: Session, target: Mailbox, pairs: tuple[tuple[int, int], ...]) -> None:
+    """MOVE's second half; when the source refuses the expunge (acl without `e`), the copies
+    go again, so that the refused MOVE changed nothing, as Dovecot's."""
+    assert session.selected is not None
+    try:
+        await session.storage(session.selected.mailbox.expunge, [src for src, _ in pairs])
+    except MailboxError:
+        with contextlib.suppress(Exception):  # the refusal is what the client hears about
+            await session.storage(target.expunge, [dst for _, dst in pairs])
+        raise
 
 
 async def run(session: Session, cmd: c.Copy) -> None:
@@ -48,7 +63,7 @@ async def run(session: Session, cmd: c.Copy) -> None:
         pairs = await session.storage(selected.mailbox.copy_to, uids, target) if uids else ()
         status = await session.storage(target.status)
         if cmd.move and pairs:
-            await session.storage(selected.mailbox.expunge, [src for src, _ in pairs])
+            await _expunge_moved(session, target, pairs)
     except Exception as exc:  # noqa: BLE001
         fail(session, cmd.tag, storage_error(exc, cmd.mailbox))
         return

@@ -26,7 +26,8 @@ async def run(session: Session, cmd: c.Create) -> None:
             ns, storage = user.resolve(name)
         if storage == INBOX:
             raise CommandFailed("Mailbox already exists.", "ALREADYEXISTS")
-        await session.storage(ns.mailbox_list.create, storage)
+        # Through the user, so that plugins (acl, mail_log) may refuse or observe it.
+        await session.storage(user.create_mailbox, name)
     except CommandFailed as exc:
         fail(session, cmd.tag, exc)
         return

@@ -18,8 +18,7 @@ async def run(session: Session, cmd: c.Delete) -> None:
     started = time.monotonic()
     assert session.user is not None
     try:
-        ns, storage = session.user.resolve(cmd.mailbox)
-        await session.storage(ns.mailbox_list.delete, storage)
+        await session.storage(session.user.delete_mailbox, cmd.mailbox)
     except Exception as exc:  # noqa: BLE001
         fail(session, cmd.tag, storage_error(exc, cmd.mailbox))
         return

@@ -5,6 +5,8 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING
 
+from pydovecot.storage.interface import MailboxError
+
 from ..protocol import commands as c
 from .common import fail, highestmodseq_code, ok, storage_error, sync_selected
 
@@ -29,6 +31,15 @@ async def run(session: Session, cmd: c.Expunge) -> None:
         if deleted:
             done = await session.storage(selected.mailbox.expunge, deleted)
             session.counters.expunged += len(done)
+    except MailboxError as exc:
+        if exc.code != "NOPERM":
+            fail(session, cmd.tag, storage_error(exc, selected.vname))
+            return
+        # Dovecot: a permission error (acl without the `e` right) is not the client's failure,
+        # so that clients expunging automatically do not show an error.
+        await sync_selected(session)
+        ok(session, cmd.tag, f"Expunge ignored: {str(exc).rstrip('.')}.", started=started)
+        return
     except Exception as exc:  # noqa: BLE001
         fail(session, cmd.tag, storage_error(exc, selected.vname))
         return

@@ -39,6 +39,7 @@ async def run(session: Session, cmd: c.Idle) -> None:
     check = float(session.settings.get("mailbox_idle_check_interval") or 30)
     keepalive = float(session.settings.get("imap_idle_notify_interval") or 0)
     session.protocol.start_idle(cmd.tag)
+    session.set_admin_state("IDLE")
     await sync_selected(session)
     await session.flush()
     changed = asyncio.Event()
@@ -67,6 +68,7 @@ async def run(session: Session, cmd: c.Idle) -> None:
                 last_keepalive = time.monotonic()
             await session.flush()
     finally:
+        session.set_admin_state("")
         stop()
         if not client.done():
             client.cancel()

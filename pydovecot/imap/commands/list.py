@@ -8,11 +8,11 @@ special-use flags only with SPECIAL-USE, `\\Subscribed` only with SUBSCRIBED.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from pydovecot.storage.maildir.layout import INBOX
-from pydovecot.storage.namespace import ListedMailbox, pattern_regex
+from pydovecot.storage.namespace import ListedMailbox, Namespace, pattern_regex
 
 from ..protocol import commands as c
 from ..protocol.responses import paren_list, quoted, untagged
@@ -84,7 +84,8 @@ def _collect(user: MailUser, cmd: c.ListMailboxes) -> list[_Entry]:
     found: dict[str, ListedMailbox] = {}
     for pattern in cmd.patterns:
         for item in user.namespaces.list(pattern, cmd.reference):
-            found.setdefault(item.vname, item)
+            if not _template(item.namespace) and user.mailbox_visible(item.vname):
+                found.setdefault(item.vname, _inbox_children(user, item))
     parents: set[str] = set()
     if by_subscription:
         names = {n for n in subscribed if _matches(user, n, cmd)}
@@ -104,6 +105,24 @@ def _collect(user: MailUser, cmd: c.ListMailboxes) -> list[_Entry]:
         selectable = item is not None and "\\Noselect" not in item.flags
         entries.append(_Entry(vname, flags, ns.separator, selectable, extra))
     return entries
+
+
+def _template(ns: Namespace) -> bool:
+    """A shared namespace whose prefix names its users (`shared/%u/`): Dovecot lists one entry
+    per user who shares mailboxes with us, none for the template itself."""
+    return ns.type == "shared" and "%" in ns.prefix
+
+
+def _inbox_children(user: MailUser, item: ListedMailbox) -> ListedMailbox:
+    """INBOX under an `INBOX/` prefix: the namespace's other mailboxes are its children, though
+    the storage (Maildir++) keeps them beside it, not under it."""
+    ns = item.namespace
+    if item.vname != INBOX or not ns.inbox or ns.prefix.rstrip(ns.separator).upper() != INBOX:
+        return item
+    if "\\HasChildren" in item.flags or not any(info.name != INBOX for info in ns.mailbox_list.list("*")):
+        return item
+    flags = (item.flags - {"\\HasNoChildren"}) | {"\\HasChildren"}
+    return replace(item, flags=frozenset(flags))
 
 
 def _flags(cmd: c.ListMailboxes, wants: _Wants, item: ListedMailbox | None, subscribed: bool,

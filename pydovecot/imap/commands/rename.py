@@ -18,11 +18,11 @@ async def run(session: Session, cmd: c.Rename) -> None:
     started = time.monotonic()
     assert session.user is not None
     try:
-        old_ns, old = session.user.resolve(cmd.old)
-        new_ns, new = session.user.resolve(cmd.new)
+        old_ns, _ = session.user.resolve(cmd.old)
+        new_ns, _ = session.user.resolve(cmd.new)
         if old_ns is not new_ns:
             raise CommandFailed("Can't rename mailboxes across namespaces.")
-        await session.storage(old_ns.mailbox_list.rename, old, new)
+        await session.storage(session.user.rename_mailbox, cmd.old, cmd.new)
     except CommandFailed as exc:
         fail(session, cmd.tag, exc)
         return

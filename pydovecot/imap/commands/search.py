@@ -7,11 +7,12 @@ its SearchableMessage and writes the replies.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from pydovecot.storage.interface import Mailbox, MessageInfo
-from pydovecot.storage.search import BadCharsetError, SearchContext, search, uses_modseq
+from pydovecot.storage.search import BadCharsetError, SearchContext, check_charset, search, uses_modseq
 
 from ..protocol import commands as c
 from ..protocol.responses import quoted, untagged
@@ -20,6 +21,9 @@ from .common import CommandFailed, fail, ok, storage_error, sync_without_expunge
 
 if TYPE_CHECKING:
     from ..session import Session
+
+# The keys a full-text index answers (pydovecot.plugins.fts.engine.KEY_COLUMNS).
+FTS_KEYS = frozenset({"BODY", "TEXT", "FROM", "TO", "CC", "BCC", "SUBJECT"})
 
 
 @dataclass
@@ -81,7 +85,41 @@ def _run_search(selected: SelectedMailbox, cmd: c.Search, saved: frozenset[int] 
     """UIDs of the matches (runs in the storage thread: may read every message)."""
     ctx = SearchContext(selected.exists, selected.uids[-1] if selected.uids else 0, saved, cmd.charset,
                         selected.vname)
-    return search(cmd.criteria, _messages(selected), ctx, uid=True)
+    check_charset(cmd.charset)
+    criteria, messages = cmd.criteria, _messages(selected)
+    fts_lookup = getattr(selected.mailbox, "fts_lookup", None)
+    if fts_lookup is not None:
+        criteria, messages = _narrow_by_fts(fts_lookup, criteria, messages)
+    return search(criteria, messages, ctx, uid=True)
+
+
+def _narrow_by_fts(fts_lookup: Callable[..., set[int] | None], criteria: c.SearchAnd,
+                   messages: list[_Message]) -> tuple[c.SearchAnd, list[_Message]]:
+    """Answer the AND-ed text keys from the full-text index (whole words, as fts_lucene does;
+    see pydovecot.plugins.fts.engine for where that differs from substring matching).
+
+    The keys the index answered leave the criteria; the rest are evaluated as usual on the
+    messages the index left. Keys under OR/NOT, and keys the index cannot answer (None), stay
+    with the substring evaluator.
+    """
+    rest: list[c.SearchCriterion] = []
+    candidates = {m.uid for m in messages}
+    for key in _and_keys(criteria):
+        if isinstance(key, c.SearchKey) and key.name in FTS_KEYS and isinstance(key.value, str):
+            found = fts_lookup(key.name, key.value, candidates)
+            if found is not None:
+                candidates &= found
+                continue
+        rest.append(key)
+    return c.SearchAnd(tuple(rest)), [m for m in messages if m.uid in candidates]
+
+
+def _and_keys(node: c.SearchAnd) -> Iterator[c.SearchCriterion]:
+    for key in node.keys:
+        if isinstance(key, c.SearchAnd):
+            yield from _and_keys(key)
+        else:
+            yield key
 
 
 async def run(session: Session, cmd: c.Search) -> None:

@@ -9,7 +9,7 @@ from ..protocol import ConnectionState
 from ..protocol import commands as c
 from ..protocol.responses import response_code, untagged, untagged_status
 from ..selected import SelectedMailbox, uid_set
-from .common import CommandFailed, fail, ok, storage_error
+from .common import CommandFailed, fail, ok, storage_error, sync_view
 
 if TYPE_CHECKING:
     from ..session import Session
@@ -32,7 +32,9 @@ async def run(session: Session, cmd: c.Select) -> None:
         return
     try:
         mailbox = await session.storage(session.user.open_mailbox, cmd.mailbox)
-        snapshot = await session.storage(mailbox.sync, take_recent=not cmd.read_only)
+        selected = SelectedMailbox(cmd.mailbox, mailbox, cmd.read_only)
+        # EXAMINE leaves new/ mail where it is and \Recent for the next SELECT to claim.
+        snapshot = await session.storage(sync_view, selected)
         keywords = await session.storage(mailbox.known_keywords)
     except Exception as exc:  # noqa: BLE001 - storage failures are the client's NO
         error = storage_error(exc, cmd.mailbox)
@@ -41,7 +43,6 @@ async def run(session: Session, cmd: c.Select) -> None:
         return
     if cmd.condstore:
         session.enabled.add("CONDSTORE")
-    selected = SelectedMailbox(cmd.mailbox, mailbox, cmd.read_only)
     selected.load(snapshot, keywords)
     session.send(selected.flags_replies())
     session.send(untagged(f"{selected.exists} EXISTS"))

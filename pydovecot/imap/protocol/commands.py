@@ -343,6 +343,16 @@ class Copy:
     move: bool = False
 
 
+@dataclass(frozen=True)
+class Extension:
+    """A command a plugin implements (GETQUOTA...): its handler reads `arguments` itself, so a
+    session without the plugin answers "Unknown command" whatever the arguments are."""
+
+    tag: bytes
+    name: str
+    arguments: bytes
+
+
 AnyStateCommand = Capability | Noop | Logout | Id
 NotAuthenticatedCommand = Login | Authenticate | StartTls
 AuthenticatedCommand = (
@@ -357,6 +367,7 @@ AuthenticatedCommand = (
     | Append
     | Enable
     | Idle
+    | Extension
 )
 SelectedCommand = Check | Close | Unselect | Expunge | Search | Sort | Thread | Fetch | Store | Copy
 Command = AnyStateCommand | NotAuthenticatedCommand | AuthenticatedCommand | SelectedCommand

@@ -1039,6 +1039,11 @@ def _search_key(name: str, word: bytes, lexer: Lexer) -> c.SearchCriterion:
     raise ImapProtocolError(f"Unknown argument {word.decode('utf-8', 'replace')}")
 
 
+def _extension(tag: bytes, lexer: Lexer, uid: bool) -> c.Command:
+    name = lexer.raw[: lexer.pos].split(b" ")[1].upper().decode("ascii", "replace")
+    return c.Extension(tag, name, lexer.raw[lexer.pos:])
+
+
 _Handler = Callable[[bytes, Lexer, bool], c.Command]
 _HANDLERS: dict[bytes, _Handler] = {
     b"SORT": _sort,
@@ -1073,5 +1078,9 @@ _HANDLERS: dict[bytes, _Handler] = {
     b"STORE": _store,
     b"COPY": _copy,
     b"MOVE": _move,
+    # imap_quota's (RFC 2087)
+    b"GETQUOTAROOT": _extension,
+    b"GETQUOTA": _extension,
+    b"SETQUOTA": _extension,
 }
 _UID_COMMANDS = {b"FETCH", b"STORE", b"SEARCH", b"SORT", b"THREAD", b"COPY", b"MOVE", b"EXPUNGE"}

@@ -44,6 +44,9 @@ COMMAND_STATES: dict[str, frozenset[ConnectionState]] = {
     "APPEND": LOGGED_IN,
     "ENABLE": ANY,  # imap-login answers it too ("ENABLE ignored in non-authenticated state.")
     "IDLE": LOGGED_IN,
+    "GETQUOTAROOT": LOGGED_IN,
+    "GETQUOTA": LOGGED_IN,
+    "SETQUOTA": LOGGED_IN,
     "CHECK": SELECTED_ONLY,
     "CLOSE": SELECTED_ONLY,
     "UNSELECT": SELECTED_ONLY,

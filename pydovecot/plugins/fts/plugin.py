@@ -5,13 +5,17 @@ BODY, TEXT and the indexed headers) and ``fts_index()`` (``doveadm index``). Loo
 index whatever mail arrived since the last run, so answers are never stale; with
 ``fts_autoindex = yes`` new mail is indexed right after it is saved, in a background thread,
 so delivery never waits for it.
+
+``fts_rescan()`` throws the mailbox's index away (rebuilt on the next lookup or index run);
+``fts_optimize()`` rebuilds it when it holds rows of expunged mail (a contentless FTS5 table
+cannot delete them, see engine.py) and merges its segments.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -19,13 +23,13 @@ from pydovecot.storage.interface import Mailbox
 
 from ..hooks import MailboxWrapper, MailPlugin
 from ..registry import register
-from .engine import FtsIndex, FtsOptions
+from .engine import FtsIndex, FtsOptions, drop
 from .extract import MessageText, extract
 
 log = logging.getLogger("pydovecot.plugins")
 SERVED_BACKENDS = ("lucene", "xapian", "flatcurve")
 # fts_lucene options whose effect we reproduce; others are reported, not silently dropped.
-_LUCENE_OPTIONS = ("whitespace_chars", "no_snowball")
+_LUCENE_OPTIONS = ("whitespace_chars", "no_snowball", "use_libfts")
 
 _indexes: dict[str, tuple[FtsIndex, threading.Lock]] = {}
 _indexes_guard = threading.Lock()
@@ -41,6 +45,11 @@ def _index_for(directory: str, options: FtsOptions) -> tuple[FtsIndex, threading
         return entry
 
 
+def _forget_index(directory: str) -> tuple[FtsIndex, threading.Lock] | None:
+    with _indexes_guard:
+        return _indexes.pop(directory, None)
+
+
 def parse_backend_options(text: str) -> tuple[FtsOptions, list[str]]:
     """``fts_lucene = whitespace_chars=@. no_snowball`` -> options, unsupported option names."""
     whitespace = ""
@@ -51,7 +60,7 @@ def parse_backend_options(text: str) -> tuple[FtsOptions, list[str]]:
             whitespace = value
         elif key not in _LUCENE_OPTIONS:
             unsupported.append(key)
-    return FtsOptions(whitespace_chars=whitespace), unsupported
+    return FtsOptions(whitespace_chars=whitespace, stemming="no_snowball" not in text.split()), unsupported
 
 
 @register
@@ -92,18 +101,44 @@ class _FtsMailbox(MailboxWrapper):
         super().__init__(inner)
         self.plugin = plugin
 
-    def _index(self) -> tuple[FtsIndex, threading.Lock]:
-        directory = getattr(self.inner, "index_dir", None) or self.inner.path
-        return _index_for(directory, self.plugin.options)
+    def _directory(self) -> str:
+        return getattr(self.inner, "index_dir", None) or self.inner.path
 
-    def fts_index(self) -> int:
+    def _index(self) -> tuple[FtsIndex, threading.Lock]:
+        return _index_for(self._directory(), self.plugin.options)
+
+    def fts_index(self, progress: Callable[[int], None] | None = None) -> int:
         """Index every message not indexed yet; returns how many were added."""
         index, lock = self._index()
         snapshot = self.inner.sync()
         with lock:
             index.check_uidvalidity(snapshot.uidvalidity)
             last = index.last_uid
-            return index.add((m.uid, self._text_getter(m.uid)) for m in snapshot.messages if m.uid > last)
+            return index.add(((m.uid, self._text_getter(m.uid)) for m in snapshot.messages if m.uid > last),
+                             progress)
+
+    def fts_rescan(self) -> bool:
+        """Throw the index away; the next fts_index()/fts_lookup() rebuilds it. True if one existed."""
+        entry = _forget_index(self._directory())
+        if entry is not None:
+            with entry[1]:
+                entry[0].close()
+        return drop(self._directory())
+
+    def fts_optimize(self) -> int:
+        """Rebuild the index if it holds rows of expunged mail, then merge it; returns how many
+        stale rows went away."""
+        index, lock = self._index()
+        live = {m.uid for m in self.inner.sync().messages}
+        with lock:
+            stale = len(index.indexed_uids() - live)
+        if stale:
+            self.fts_rescan()
+            self.fts_index()
+            index, lock = self._index()
+        with lock:
+            index.merge()
+        return stale
 
     def _text_getter(self, uid: int):  # noqa: ANN202 - a closure
         def get() -> MessageText | None:

@@ -6,7 +6,7 @@ import logging
 import os
 import shlex
 import subprocess
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from pydovecot.storage.interface import Mailbox, MailboxError
@@ -56,10 +56,25 @@ class QuotaPlugin(MailPlugin):
         def counted(vname: str) -> bool:
             return root.limits_for(vname) is not None
 
+        if root.backend == "dict":
+            return self._dict_backend(root, counted)
         if root.backend == "maildir":
             location = self.user.namespaces.inbox_namespace.location
             return MaildirsizeBackend(location.root, root.limits_for(None) or (0, 0), self._totals, counted)
         return CountBackend(self._totals, counted)
+
+    def _dict_backend(self, root: QuotaRoot, counted: Callable[[str], bool]) -> UsageBackend:
+        from pydovecot.config.errors import ConfigError
+
+        from .dict_backend import DictBackend, DictError, open_store, parse_args, resolve_uri
+
+        try:
+            args = parse_args(self.setting(root.setting))
+            named: dict[str, str] = self.user.settings.node.get("dict") or {}
+            store = open_store(resolve_uri(args.uri, named), args.username or self.user.username)
+        except (DictError, ConfigError) as exc:
+            raise PluginError(f"quota: {exc}") from exc
+        return DictBackend(store, self._totals, counted)
 
     def usage(self, root: QuotaRoot) -> Usage:
         return self.backends[root.setting].usage()
@@ -70,9 +85,10 @@ class QuotaPlugin(MailPlugin):
 
     # --- checks ------------------------------------------------------------------------------
 
-    def check_save(self, vname: str, size: int) -> None:
-        """Raise QuotaExceeded when a ``size``-byte message may not go into ``vname``."""
-        if self.max_mail_size and size > self.max_mail_size:
+    def check_save(self, vname: str, size: int, count: int = 1) -> None:
+        """Raise QuotaExceeded when ``count`` messages of ``size`` bytes in all may not go into
+        ``vname``."""
+        if count == 1 and self.max_mail_size and size > self.max_mail_size:
             raise QuotaExceeded("Mail is larger than the allowed size")
         for root in self.roots:
             limits = root.limits_for(vname)
@@ -80,7 +96,7 @@ class QuotaPlugin(MailPlugin):
                 continue
             storage_limit, message_limit = limits
             used = self.usage(root)
-            if message_limit and used.messages + 1 > message_limit:
+            if message_limit and used.messages + count > message_limit:
                 raise QuotaExceeded(self.exceeded_message)
             if storage_limit and used.bytes + size > storage_limit:
                 # quota_grace: a user still under the limit may go over it by the grace once.
@@ -126,9 +142,11 @@ class QuotaPlugin(MailPlugin):
             threshold = limit * int(value[:-1]) // 100 if value.endswith("%") else parse_size(value, "b")
             used_before = before.bytes if key in ("storage", "bytes") else before.messages
             used_after = after.bytes if key in ("storage", "bytes") else after.messages
-            crossed = (used_before > threshold >= used_after) if downward else (used_before < threshold <= used_after)
+            # Dovecot's quota_warning_match: "-" is over -> under, and only the first match runs.
+            crossed = (used_before >= threshold > used_after) if downward else (used_before < threshold <= used_after)
             if crossed:
                 self._run_warning(command)
+                break
 
     def _run_warning(self, command: str) -> None:
         args = shlex.split(command)
@@ -172,6 +190,14 @@ class _QuotaMailbox(MailboxWrapper):
         uid = super().append(data, flags=flags, keywords=keywords, internaldate=internaldate, **backend)
         self.plugin.saved(self.vname, size, 1, before)
         return uid
+
+    def copy_to(self, uids: Sequence[int], target: Mailbox) -> tuple[tuple[int, int], ...]:
+        # Dovecot copies in one transaction: over quota, nothing is copied (not the first few).
+        sizes = {m.uid: m.size for m in self.inner.sync().messages}
+        chosen = [sizes[uid] for uid in set(uids) if uid in sizes]
+        if len(chosen) > 1:
+            self.plugin.check_save(target.vname, sum(chosen), len(chosen))
+        return super().copy_to(uids, target)
 
     def expunge(self, uids: Sequence[int]) -> tuple[int, ...]:
         sizes = {m.uid: m.size for m in self.inner.sync().messages}

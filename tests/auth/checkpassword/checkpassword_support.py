@@ -6,11 +6,10 @@ from __future__ import annotations
 import re
 import shutil
 import sys
-from dataclasses import dataclass
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "e2e"))
-from e2e_support import auth_client, b64, master_client  # noqa: E402
+from e2e_support import Setup, auth_client, b64, master_client, write_conf  # noqa: E402
 
 SCRIPT = Path(__file__).parent / "checkpassword_script.py"
 
@@ -28,25 +27,7 @@ userdb {{
   driver = checkpassword
   args = {dir}/check.py
 }}
-service auth {{
-  unix_listener auth-client {{
-    mode = 0666
-  }}
-  unix_listener auth-master {{
-    mode = 0666
-  }}
-  unix_listener auth-userdb {{
-    mode = 0666
-  }}
-}}
 """
-
-
-@dataclass(frozen=True)
-class Setup:
-    directory: Path
-    conf: Path
-    base_dir: Path
 
 
 def write_setup(directory: Path) -> Setup:
@@ -55,11 +36,7 @@ def write_setup(directory: Path) -> Setup:
     (directory / "users").write_text("")  # e2e_support.real_config expects one
     (directory / "envs").mkdir()
     (directory / "envs").chmod(0o777)  # the script writes its env-*.json here, whoever runs it
-    base = directory / "run"
-    base.mkdir(exist_ok=True)
-    conf = directory / "dovecot.conf"
-    conf.write_text(CONF.format(base=base, dir=directory))
-    return Setup(directory, conf, base)
+    return write_conf(directory, CONF)
 
 
 def plain(user: str, password: str) -> str:

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import logging
 import os
 import shutil
 import sys
@@ -23,9 +22,9 @@ from checkpassword_support import Setup, auth_log_lines, normalise_log, transcri
 from conftest import require_real_dovecot  # noqa: E402
 from e2e_support import real_dovecot_running  # noqa: E402
 
-from pydovecot.auth.__main__ import serve  # noqa: E402
 from pydovecot.auth.checkpassword import OUR_REPLY, CheckpasswordDb, Status, split_reply  # noqa: E402
 from pydovecot.auth.fields import AuthRequest  # noqa: E402
+from tests.support.auth import collected_log, serving, short_tmpdir  # noqa: E402
 
 GOLDENS = Path(__file__).parent / "goldens"
 # What Dovecot's master puts in every child's environment, not part of the checkpassword protocol.
@@ -33,38 +32,13 @@ _PROCESS_ENV = ("CLIENT_LIMIT", "CONFIG_FILE", "DOVECOT_", "GENERATION", "IDLE_K
                 "PROCESS_", "SERVICE_NAME", "SOCKET", "STATS_", "ORIG_UID", "PATH", "TZ")
 
 
-class _Collect(logging.Handler):
-    def __init__(self) -> None:
-        super().__init__(logging.INFO)
-        self.lines: list[str] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.lines.append(normalise_log(record.getMessage()))
-
-
 @asynccontextmanager
 async def running() -> AsyncIterator[tuple[Setup, list[str]]]:
-    directory = Path(tempfile.mkdtemp(prefix="pdc", dir="/tmp"))
-    setup = write_setup(directory)
-    handler = _Collect()
-    logger = logging.getLogger("pydovecot.auth")
-    logger.addHandler(handler)
-    old_level = logger.level
-    logger.setLevel(logging.INFO)
-    ready, stop = asyncio.Event(), asyncio.Event()
-    task = asyncio.ensure_future(serve(str(setup.conf), None, ready=ready, stop=stop, penalty=False))
-    try:
-        waiter = asyncio.ensure_future(ready.wait())
-        await asyncio.wait([waiter, task], timeout=30, return_when=asyncio.FIRST_COMPLETED)
-        if task.done():
-            task.result()
-        yield setup, handler.lines
-    finally:
-        stop.set()
-        await task
-        logger.removeHandler(handler)
-        logger.setLevel(old_level)
-        shutil.rmtree(directory, ignore_errors=True)
+    with short_tmpdir("pdc") as directory:
+        setup = write_setup(directory)
+        with collected_log(normalise=normalise_log) as lines:
+            async with serving(setup.conf):
+                yield setup, lines
 
 
 def protocol_env(env: dict[str, str]) -> dict[str, str]:

@@ -6,9 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import os
-import random
 import re
-import socket
 import sys
 from pathlib import Path
 
@@ -19,11 +17,16 @@ from tempfail_support import (  # noqa: E402, I001 - also puts the drivers' supp
     database_name,
     drop_database,
     mariadb_reachable,
+    private_database,
+    require_mariadb,
 )
 from test_drivers_sql_mysql import SEED_SQL_CONF  # noqa: E402
 
+from tests.support.conf import inet_listeners, sql_dbs  # noqa: E402
+from tests.support.net import free_port  # noqa: E402
+
 __all__ = ["CuttableProxy", "create_database", "database_name", "drop_database", "mariadb_reachable",
-           "outage", "write_config"]
+           "outage", "private_database", "require_mariadb", "write_config"]
 
 USER, PASSWORD = "alice@example.test", "alice-seed"
 MAIL_UID = 65534  # nobody: the seed's uid 10000 may not exist here
@@ -38,36 +41,7 @@ ssl = no
 auth_failure_delay = 0
 disable_plaintext_auth = no
 mail_location = maildir:~/Maildir
-passdb {{
-  driver = sql
-  args = {tmp}/dovecot-sql.conf.ext
-}}
-userdb {{
-  driver = sql
-  args = {tmp}/dovecot-sql.conf.ext
-}}
-service imap-login {{
-  inet_listener imap {{
-    port = {imap}
-  }}
-  inet_listener imaps {{
-    port = 0
-  }}
-}}
-service pop3-login {{
-  inet_listener pop3 {{
-    port = {pop3}
-  }}
-  inet_listener pop3s {{
-    port = 0
-  }}
-}}
-service lmtp {{
-  inet_listener lmtp {{
-    port = {lmtp}
-  }}
-}}
-"""
+{dbs}{listeners}"""
 
 # What differs between runs: imap-login's "[host:date time]" suffix, LMTP's session ids.
 _VOLATILE = (
@@ -75,19 +49,6 @@ _VOLATILE = (
     (re.compile(r"<[^>]+@example\.test> [0-9A-Za-z+/]{22}"), "<alice@example.test> SESSION"),
 )
 TIMEOUT = 200.0  # seconds for one answer: real Dovecot holds a query for two minutes
-
-
-def _port() -> int:
-    """A free high loopback port (20000-40000, away from the ephemeral range)."""
-    for _ in range(200):
-        port = random.randint(20000, 40000)
-        with socket.socket() as sock:
-            try:
-                sock.bind(("127.0.0.1", port))
-            except OSError:
-                continue
-            return port
-    raise OSError("no free port")
 
 
 def write_config(tmp: Path, database: str, proxy_port: int) -> tuple[Path, dict[str, int]]:
@@ -104,9 +65,10 @@ def write_config(tmp: Path, database: str, proxy_port: int) -> tuple[Path, dict[
         path.chmod(0o755)
     if os.getuid() == 0:
         os.chown(vmail, MAIL_UID, MAIL_UID)
-    ports = {"imap": _port(), "pop3": _port(), "lmtp": _port()}
+    ports = {"imap": free_port(), "pop3": free_port(), "lmtp": free_port()}
     conf = tmp / "dovecot.conf"
-    conf.write_text(CONF.format(tmp=tmp, **ports))
+    conf.write_text(CONF.format(tmp=tmp, dbs=sql_dbs(tmp / "dovecot-sql.conf.ext"), listeners=inet_listeners(imap=ports["imap"], imaps=0, pop3=ports["pop3"],
+                                                               pop3s=0, lmtp=ports["lmtp"])))
     return conf, ports
 
 

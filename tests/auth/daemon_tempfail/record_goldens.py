@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import json
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
@@ -25,23 +24,18 @@ from daemon_tempfail_support import (  # noqa: E402
     write_config,
 )
 
-REAL_DOVECOT = "/usr/sbin/dovecot"
+from tests.support import real_dovecot  # noqa: E402
 
 
 async def run(tmp: Path, database: str) -> dict[str, object]:
     proxy = CuttableProxy()
     await proxy.start()
     conf, ports = write_config(tmp, database, proxy.port)
-    subprocess.run([REAL_DOVECOT, "-c", str(conf)], check=True)
     try:
-        for _ in range(100):
-            if (tmp / "run" / "master.pid").exists():
-                break
-            time.sleep(0.05)
-        await asyncio.sleep(0.5)
-        return await outage(ports, proxy)
+        with real_dovecot.running(conf, ready=(tmp / "run" / "master.pid").exists):
+            await asyncio.sleep(0.5)
+            return await outage(ports, proxy)
     finally:
-        subprocess.run([REAL_DOVECOT, "-c", str(conf), "stop"], check=False, capture_output=True)
         if proxy.server is not None:
             proxy.server.close()
 

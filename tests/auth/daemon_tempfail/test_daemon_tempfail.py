@@ -10,12 +10,9 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import re
 import shutil
-import signal
 import socket
-import subprocess
 import sys
 import tempfile
 import time
@@ -24,14 +21,16 @@ from pathlib import Path
 
 import pytest
 
+from tests.support import server as our_server
+from tests.support.net import wait_port
+
 sys.path.insert(0, str(Path(__file__).parent))
 from daemon_tempfail_support import (  # noqa: E402
     CuttableProxy,
-    create_database,
     database_name,
-    drop_database,
-    mariadb_reachable,
     outage,
+    private_database,
+    require_mariadb,
     write_config,
 )
 
@@ -42,57 +41,24 @@ START_TIMEOUT = 30.0
 
 @pytest.fixture(scope="module")
 def database() -> Iterator[str]:
-    if not mariadb_reachable():
-        if os.environ.get("CI"):
-            pytest.fail("CI is set but MariaDB is not reachable on 127.0.0.1:3306")
-        pytest.skip("MariaDB is not reachable on 127.0.0.1:3306 (root, no password)")
-    name = database_name("daemon_tempfail")
-    create_database(name)
-    try:
+    require_mariadb(" (root, no password)")
+    with private_database(database_name("daemon_tempfail")) as name:
         yield name
-    finally:
-        drop_database(name)
-
-
-def _stop(proc: subprocess.Popen[str]) -> None:
-    if proc.poll() is None:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(timeout=START_TIMEOUT)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-    for stream in (proc.stdout, proc.stderr):
-        if stream:
-            stream.close()
-
-
-def _wait_listening(port: int, proc: subprocess.Popen[str]) -> None:
-    deadline = time.monotonic() + START_TIMEOUT
-    while time.monotonic() < deadline:
-        assert proc.poll() is None, proc.stderr.read() if proc.stderr else "server exited"
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            return
-        except OSError:
-            time.sleep(0.05)
-    raise AssertionError(f"port {port} never listened")
 
 
 async def _run(tmp: Path, database: str) -> tuple[dict[str, object], str]:
     proxy = CuttableProxy()
     await proxy.start()
     conf, ports = write_config(tmp, database, proxy.port)
-    proc = subprocess.Popen([sys.executable, "-m", "pydovecot", "-F", "-c", str(conf)], cwd=ROOT,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = our_server.start(conf)
     try:
         for port in ports.values():
-            await asyncio.to_thread(_wait_listening, port, proc)
+            await asyncio.to_thread(wait_port, port, proc, timeout=START_TIMEOUT)
         answers = await asyncio.wait_for(outage(ports, proxy), 120)
         assert proc.poll() is None, "the server died during the outage"
         return answers, (tmp / "dovecot.log").read_text()
     finally:
-        await asyncio.to_thread(_stop, proc)
+        await asyncio.to_thread(our_server.stop, proc, START_TIMEOUT)
         if proxy.server is not None:
             proxy.server.close()
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import os
-import socket
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -25,51 +24,24 @@ from pydovecot.auth.userdb.interface import UserdbResult
 from pydovecot.auth.userdb.prefetch import PrefetchUserdb
 from pydovecot.auth.userdb.sql import SqlUserdb
 from pydovecot.config.ext.sql import load as load_sql_conf
+from tests.support.mariadb import MYSQL_HOST, MYSQL_PORT, private_database, require_mariadb
 
-ROOT = Path(__file__).resolve().parents[3]
 # A verbatim copy of the seed's ../shared/seed/config/dovecot-sql.conf.ext: its queries run unchanged.
 SEED_SQL_CONF = Path(__file__).resolve().parent / "goldens" / "seed-dovecot-sql.conf.ext"
-SCHEMA = ROOT / "examples" / "seed" / "schema.sql"
-MYSQL_HOST, MYSQL_PORT = "127.0.0.1", 3306
-
-
-def _mariadb_reachable() -> bool:
-    try:
-        with socket.create_connection((MYSQL_HOST, MYSQL_PORT), timeout=2):
-            return True
-    except OSError:
-        return False
 
 
 @pytest.fixture(scope="module")
 def database() -> Iterator[str]:
-    if not _mariadb_reachable():
-        if os.environ.get("CI"):
-            pytest.fail("CI is set but MariaDB is not reachable on 127.0.0.1:3306")
-        pytest.skip("MariaDB is not reachable on 127.0.0.1:3306")
+    require_mariadb()
     if not SEED_SQL_CONF.exists():
         pytest.skip(f"{SEED_SQL_CONF} (the seed's SQL config) is missing")
-    import pymysql
-    from pymysql.constants import CLIENT
-
     name = f"pydovecot_drivers_{os.getpid()}"
-    schema = SCHEMA.read_text().replace("pydovecot_seed", name)
-    conn = pymysql.connect(host=MYSQL_HOST, port=MYSQL_PORT, user="root", client_flag=CLIENT.MULTI_STATEMENTS)
-    try:
-        with conn.cursor() as cur:
-            cur.execute(schema)
-            while cur.nextset():
-                pass
-            # An inactive account: the seed's queries must not find it.
-            cur.execute(f"INSERT INTO {name}.mailbox (username, password, maildir, quota, local_part, domain, active)"
-                        " VALUES ('eve@example.test', '{PLAIN}evepw', 'example.test/eve/', 0, 'eve',"
-                        " 'example.test', 0)")
-        conn.commit()
+    # An inactive account: the seed's queries must not find it.
+    inactive = (f"INSERT INTO {name}.mailbox (username, password, maildir, quota, local_part, domain, active)"
+                " VALUES ('eve@example.test', '{PLAIN}evepw', 'example.test/eve/', 0, 'eve',"
+                " 'example.test', 0)")
+    with private_database(name, inactive):
         yield name
-    finally:
-        with conn.cursor() as cur:
-            cur.execute(f"DROP DATABASE IF EXISTS {name}")
-        conn.close()
 
 
 def _conf(database: str, port: int = MYSQL_PORT):  # type: ignore[no-untyped-def]

@@ -5,13 +5,13 @@ from __future__ import annotations
 import asyncio
 import base64
 import contextlib
-import subprocess
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 from pydovecot.auth import schemes
+from tests.support import real_dovecot
+from tests.support.conf import auth_sockets
 
 PASSWORD = "Secret-1"
 CONF = """protocols =
@@ -26,17 +26,6 @@ passdb {{
 userdb {{
   driver = passwd-file
   args = {dir}/users
-}}
-service auth {{
-  unix_listener auth-client {{
-    mode = 0666
-  }}
-  unix_listener auth-master {{
-    mode = 0666
-  }}
-  unix_listener auth-userdb {{
-    mode = 0666
-  }}
 }}
 """
 
@@ -55,10 +44,17 @@ def write_setup(directory: Path, *, failure_delay: int = 0) -> Setup:
     (directory / "users").write_text(
         f"alice:{alice}:1000:1000::/home/alice::\n"
         f"bob:{bob}:1001:1001::/home/bob::userdb_mail=maildir:~/Mail\n")
+    return write_conf(directory, CONF, delay=f"{failure_delay} secs")
+
+
+def write_conf(directory: Path, template: str, *,
+               sockets: tuple[str, ...] = ("auth-client", "auth-master", "auth-userdb"), **values: str) -> Setup:
+    """``directory``/dovecot.conf: ``template`` formatted with ``base`` (the base_dir, made here),
+    ``dir`` and ``values``, then a ``service auth`` opening ``sockets`` to every user."""
     base = directory / "run"
     base.mkdir(exist_ok=True)
     conf = directory / "dovecot.conf"
-    conf.write_text(CONF.format(base=base, dir=directory, delay=f"{failure_delay} secs"))
+    conf.write_text(template.format(base=base, dir=directory, **values) + auth_sockets(*sockets))
     return Setup(directory, conf, base)
 
 
@@ -127,7 +123,6 @@ async def login_exchange(client: LineClient, rid: int, user: str, password: str)
     return lines
 
 
-REAL_DOVECOT = "/usr/sbin/dovecot"
 
 
 def real_config(setup: Setup) -> Path:
@@ -146,18 +141,8 @@ def real_config(setup: Setup) -> Path:
 @contextlib.contextmanager
 def real_dovecot_running(setup: Setup) -> Iterator[Path]:
     """Real Dovecot (no protocols, so no network listeners) on the setup's private base_dir."""
-    conf = real_config(setup)
-    subprocess.run([REAL_DOVECOT, "-c", str(conf)], check=True)
-    try:
-        for _ in range(100):
-            if (setup.base_dir / "auth-client").exists() and (setup.base_dir / "auth-master").exists():
-                break
-            time.sleep(0.05)
+    with real_dovecot.running(
+            real_config(setup), pid_file=setup.base_dir / "master.pid",
+            ready=lambda: (setup.base_dir / "auth-client").exists() and (setup.base_dir / "auth-master").exists(),
+    ) as conf:
         yield conf
-    finally:
-        subprocess.run([REAL_DOVECOT, "-c", str(conf), "stop"], check=False, capture_output=True)
-        pid_file = setup.base_dir / "master.pid"
-        for _ in range(100):
-            if not pid_file.exists():
-                break
-            time.sleep(0.05)

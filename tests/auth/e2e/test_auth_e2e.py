@@ -30,29 +30,19 @@ from e2e_support import (  # noqa: E402
     write_setup,
 )
 
-from pydovecot.auth.__main__ import auth_listeners, serve  # noqa: E402
+from pydovecot.auth.__main__ import auth_listeners  # noqa: E402
 from pydovecot.config import load  # noqa: E402
+from tests.support.auth import serving, short_tmpdir  # noqa: E402
 
 GOLDENS = Path(__file__).parent / "goldens"
 
 
 @asynccontextmanager
 async def running(failure_delay: int = 0) -> AsyncIterator[Setup]:
-    # AF_UNIX paths are short: a short directory rather than pytest's tmp_path.
-    directory = Path(tempfile.mkdtemp(prefix="pde", dir="/tmp"))
-    setup = write_setup(directory, failure_delay=failure_delay)
-    ready, stop = asyncio.Event(), asyncio.Event()
-    task = asyncio.ensure_future(serve(str(setup.conf), None, ready=ready, stop=stop, penalty=False))
-    try:
-        waiter = asyncio.ensure_future(ready.wait())
-        await asyncio.wait([waiter, task], timeout=30, return_when=asyncio.FIRST_COMPLETED)
-        if task.done():
-            task.result()  # serve() failed: raise its error
-        yield setup
-    finally:
-        stop.set()
-        await task
-        shutil.rmtree(directory, ignore_errors=True)
+    with short_tmpdir("pde") as directory:
+        setup = write_setup(directory, failure_delay=failure_delay)
+        async with serving(setup.conf):
+            yield setup
 
 
 def run(scenario: Callable[[Setup], Awaitable[None]], failure_delay: int = 0) -> None:

@@ -7,9 +7,7 @@ from __future__ import annotations
 import asyncio
 import datetime
 import os
-import random
 import re
-import socket
 import ssl
 from pathlib import Path
 
@@ -17,6 +15,9 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+from tests.support.conf import inet_listeners, passwd_file_dbs
+from tests.support.net import free_port
 
 USER = "alice@example.test"
 MAIL_UID = 65534
@@ -38,31 +39,7 @@ ssl_ca = <{tmp}/ca.pem
 ssl_verify_client_cert = yes
 ssl_require_crl = no
 mail_location = maildir:~/Maildir
-passdb {{
-  driver = passwd-file
-  args = {tmp}/users
-}}
-userdb {{
-  driver = passwd-file
-  args = {tmp}/users
-}}
-service imap-login {{
-  inet_listener imap {{
-    port = {imap}
-  }}
-  inet_listener imaps {{
-    port = {imaps}
-  }}
-}}
-service pop3-login {{
-  inet_listener pop3 {{
-    port = {pop3}
-  }}
-  inet_listener pop3s {{
-    port = {pop3s}
-  }}
-}}
-"""
+{dbs}{listeners}"""
 
 _VOLATILE = (
     (re.compile(r" \[[^\]\s]+:\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\]"), " [HOST:TIME]"),
@@ -114,18 +91,6 @@ def make_certificates(tmp: Path) -> None:
         _write_key(tmp / f"{stem}.key", key)
 
 
-def _port() -> int:
-    for _ in range(200):
-        port = random.randint(20000, 40000)
-        with socket.socket() as sock:
-            try:
-                sock.bind(("127.0.0.1", port))
-            except OSError:
-                continue
-            return port
-    raise OSError("no free port")
-
-
 def write_config(tmp: Path, *, require_cert: bool = True, require_crl: bool = False) -> tuple[Path, dict[str, int]]:
     """The certificates, a passwd-file (alice may log in without a password: EXTERNAL verifies an
     empty one) and dovecot.conf. ``require_crl``: Dovecot's default ssl_require_crl = yes, with no
@@ -138,12 +103,13 @@ def write_config(tmp: Path, *, require_cert: bool = True, require_crl: bool = Fa
         os.chown(home, MAIL_UID, MAIL_UID)
     (tmp / "users").write_text(f"{USER}::{MAIL_UID}:{MAIL_UID}::{home}/alice::nopassword\n")
     (tmp / "users").chmod(0o644)
-    ports = {name: _port() for name in ("imap", "imaps", "pop3", "pop3s")}
+    ports = {name: free_port() for name in ("imap", "imaps", "pop3", "pop3s")}
     auth_ssl = "auth_ssl_username_from_cert = yes\n"
     if require_cert:
         auth_ssl += "auth_ssl_require_client_cert = yes\n"
     conf = tmp / "dovecot.conf"
-    text = CONF.format(tmp=tmp, auth_ssl=auth_ssl, **ports)
+    text = CONF.format(tmp=tmp, auth_ssl=auth_ssl, dbs=passwd_file_dbs(tmp / "users"),
+                      listeners=inet_listeners(**ports))
     conf.write_text(text.replace("ssl_require_crl = no\n", "") if require_crl else text)
     return conf, ports
 

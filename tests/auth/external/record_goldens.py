@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import json
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
@@ -18,22 +17,17 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).parent))
 from external_support import VARIANTS, exchanges, write_config  # noqa: E402
 
-REAL_DOVECOT = "/usr/sbin/dovecot"
+from tests.support import real_dovecot  # noqa: E402
 
 
 def record(variant: str) -> tuple[dict[str, list[str]], str]:
     tmp = Path(tempfile.mkdtemp(prefix="pdt-real-ext", dir="/tmp"))
     conf, ports = write_config(tmp, **VARIANTS[variant])
-    subprocess.run([REAL_DOVECOT, "-c", str(conf)], check=True)
     try:
-        for _ in range(100):
-            if (tmp / "run" / "master.pid").exists():
-                break
-            time.sleep(0.05)
-        time.sleep(0.5)
-        return asyncio.run(exchanges(tmp, ports)), (tmp / "dovecot.log").read_text()
+        with real_dovecot.running(conf, ready=(tmp / "run" / "master.pid").exists):
+            time.sleep(0.5)
+            return asyncio.run(exchanges(tmp, ports)), (tmp / "dovecot.log").read_text()
     finally:
-        subprocess.run([REAL_DOVECOT, "-c", str(conf), "stop"], check=False, capture_output=True)
         time.sleep(0.5)
         shutil.rmtree(tmp, ignore_errors=True)
 

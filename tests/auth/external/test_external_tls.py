@@ -11,15 +11,14 @@ from __future__ import annotations
 import asyncio
 import json
 import shutil
-import signal
-import socket
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import pytest
+
+from tests.support import server as our_server
+from tests.support.net import wait_port
 
 sys.path.insert(0, str(Path(__file__).parent))
 from external_support import VARIANTS, client_context, exchanges, imap_session, write_config  # noqa: E402
@@ -29,31 +28,6 @@ GOLDENS = json.loads((Path(__file__).parent / "goldens" / "transcripts.json").re
 START_TIMEOUT = 30.0
 
 _RUNS: dict[str, tuple[dict[str, list[str]], str, list[str]]] = {}
-
-
-def _wait_listening(port: int, proc: subprocess.Popen[str]) -> None:
-    deadline = time.monotonic() + START_TIMEOUT
-    while time.monotonic() < deadline:
-        assert proc.poll() is None, proc.stderr.read() if proc.stderr else "server exited"
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            return
-        except OSError:
-            time.sleep(0.05)
-    raise AssertionError(f"port {port} never listened")
-
-
-def _stop(proc: subprocess.Popen[str]) -> None:
-    if proc.poll() is None:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(timeout=START_TIMEOUT)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-    for stream in (proc.stdout, proc.stderr):
-        if stream:
-            stream.close()
 
 
 async def _stranger(tmp: Path, port: int) -> list[str]:
@@ -77,11 +51,10 @@ def run(variant: str) -> tuple[dict[str, list[str]], str, list[str]]:
     if variant not in _RUNS:
         tmp = Path(tempfile.mkdtemp(prefix="pdt-ext", dir="/tmp"))
         conf, ports = write_config(tmp, **VARIANTS[variant])
-        proc = subprocess.Popen([sys.executable, "-m", "pydovecot", "-F", "-c", str(conf)], cwd=ROOT,
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        proc = our_server.start(conf)
         try:
             for port in ports.values():
-                _wait_listening(port, proc)
+                wait_port(port, proc, timeout=START_TIMEOUT)
 
             async def talk() -> tuple[dict[str, list[str]], list[str]]:
                 return await exchanges(tmp, ports), await _stranger(tmp, ports["imaps"])
@@ -90,7 +63,7 @@ def run(variant: str) -> tuple[dict[str, list[str]], str, list[str]]:
             assert proc.poll() is None
             _RUNS[variant] = (transcripts, (tmp / "dovecot.log").read_text(), stranger)
         finally:
-            _stop(proc)
+            our_server.stop(proc, START_TIMEOUT)
             shutil.rmtree(tmp, ignore_errors=True)
     return _RUNS[variant]
 

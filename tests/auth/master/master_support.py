@@ -10,11 +10,10 @@ from __future__ import annotations
 
 import re
 import sys
-from dataclasses import dataclass
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "e2e"))
-from e2e_support import auth_client, b64, login_exchange  # noqa: E402
+from e2e_support import Setup, auth_client, b64, login_exchange, write_conf  # noqa: E402
 
 CONF = """protocols =
 ssl = no
@@ -42,25 +41,7 @@ userdb {{
   driver = passwd-file
   args = {dir}/users
 }}
-service auth {{
-  unix_listener auth-client {{
-    mode = 0666
-  }}
-  unix_listener auth-master {{
-    mode = 0666
-  }}
-  unix_listener auth-userdb {{
-    mode = 0666
-  }}
-}}
 """
-
-
-@dataclass(frozen=True)
-class Setup:
-    directory: Path
-    conf: Path
-    base_dir: Path
 
 
 def write_setup(directory: Path) -> Setup:
@@ -69,11 +50,7 @@ def write_setup(directory: Path) -> Setup:
         "alice:{PLAIN}alice-pw:1001:1001::/home/alice::\n")
     (directory / "masters").write_text("admin:{PLAIN}admin-pw\n")
     (directory / "strict-masters").write_text("boss:{PLAIN}boss-pw\n")
-    base = directory / "run"
-    base.mkdir(exist_ok=True)
-    conf = directory / "dovecot.conf"
-    conf.write_text(CONF.format(base=base, dir=directory))
-    return Setup(directory, conf, base)
+    return write_conf(directory, CONF)
 
 
 def plain3(authzid: str, authcid: str, password: str) -> str:

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import logging
 import os
 import shutil
 import sys
@@ -24,47 +23,22 @@ from conftest import require_real_dovecot  # noqa: E402
 from e2e_support import auth_client, real_dovecot_running  # noqa: E402
 from master_support import Setup, auth_log_lines, doveadm_outputs, plain3, transcript, write_setup  # noqa: E402
 
-from pydovecot.auth.__main__ import serve  # noqa: E402
+from tests.support.auth import collected_log, serving, short_tmpdir  # noqa: E402
 
 GOLDENS = Path(__file__).parent / "goldens"
 
 
-class _Collect(logging.Handler):
-    def __init__(self) -> None:
-        super().__init__(logging.INFO)
-        self.lines: list[str] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.lines.append(record.getMessage())
-
-
 @asynccontextmanager
 async def running(with_masters: bool = True) -> AsyncIterator[tuple[Setup, list[str]]]:
-    directory = Path(tempfile.mkdtemp(prefix="pdm", dir="/tmp"))
-    setup = write_setup(directory)
-    if not with_masters:
-        conf = setup.conf.read_text()
-        start = conf.index("passdb {\n  driver = passwd-file\n  master")
-        setup.conf.write_text(conf[:start] + conf[conf.index("userdb {"):])
-    handler = _Collect()
-    logger = logging.getLogger("pydovecot.auth")
-    logger.addHandler(handler)
-    old_level = logger.level
-    logger.setLevel(logging.INFO)
-    ready, stop = asyncio.Event(), asyncio.Event()
-    task = asyncio.ensure_future(serve(str(setup.conf), None, ready=ready, stop=stop, penalty=False))
-    try:
-        waiter = asyncio.ensure_future(ready.wait())
-        await asyncio.wait([waiter, task], timeout=30, return_when=asyncio.FIRST_COMPLETED)
-        if task.done():
-            task.result()
-        yield setup, handler.lines
-    finally:
-        stop.set()
-        await task
-        logger.removeHandler(handler)
-        logger.setLevel(old_level)
-        shutil.rmtree(directory, ignore_errors=True)
+    with short_tmpdir("pdm") as directory:
+        setup = write_setup(directory)
+        if not with_masters:
+            conf = setup.conf.read_text()
+            start = conf.index("passdb {\n  driver = passwd-file\n  master")
+            setup.conf.write_text(conf[:start] + conf[conf.index("userdb {"):])
+        with collected_log() as lines:
+            async with serving(setup.conf):
+                yield setup, lines
 
 
 _OURS: list[tuple[dict[str, list[str]], list[str]]] = []

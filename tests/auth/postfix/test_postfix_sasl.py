@@ -15,7 +15,6 @@ import os
 import pwd
 import shutil
 import smtplib
-import socket
 import subprocess
 import sys
 import tempfile
@@ -30,6 +29,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "e2e"))
 from e2e_support import PASSWORD, write_setup  # noqa: E402
 
 from pydovecot.auth.__main__ import serve  # noqa: E402
+from tests.support.net import free_port, wait_port  # noqa: E402
 
 POSTFIX = shutil.which("postfix") or "/usr/sbin/postfix"
 
@@ -94,27 +94,10 @@ def _require_postfix() -> None:
         pytest.skip("no postfix user (mail_owner)")
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _wait_port(port: int, timeout: float = 20.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=1):
-                return
-        except OSError:
-            time.sleep(0.1)
-    raise TimeoutError(f"postfix smtpd did not listen on {port}")
-
-
 @contextmanager
 def private_postfix(directory: Path, socket_path: Path) -> Iterator[int]:
     """A Postfix instance configured in ``directory``, stopped on exit; yields the smtpd port."""
-    port = _free_port()
+    port = free_port()
     owner = pwd.getpwnam("postfix")
     # queue_directory stays root's (Postfix creates its subdirectories for mail_owner);
     # data_directory belongs to mail_owner.
@@ -130,7 +113,7 @@ def private_postfix(directory: Path, socket_path: Path) -> Iterator[int]:
         raise RuntimeError(f"postfix start failed: {started.stdout}{started.stderr}"
                            f"{log.read_text() if log.exists() else ''}")
     try:
-        _wait_port(port)
+        wait_port(port, timeout=20.0, interval=0.1, error=TimeoutError)
         yield port
     finally:
         subprocess.run([*run, "stop"], capture_output=True, text=True, timeout=60)

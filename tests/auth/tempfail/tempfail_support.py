@@ -4,18 +4,25 @@
 from __future__ import annotations
 
 import asyncio
-import os
-import socket
 import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "e2e"))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "drivers"))
-from e2e_support import auth_client, b64, master_client  # noqa: E402
-from test_drivers_sql_mysql import SCHEMA, SEED_SQL_CONF, CuttableProxy  # noqa: E402
+from e2e_support import auth_client, b64, master_client, write_conf  # noqa: E402
+from test_drivers_sql_mysql import SEED_SQL_CONF, CuttableProxy  # noqa: E402
 
-MYSQL_HOST, MYSQL_PORT = "127.0.0.1", 3306
+from tests.support.conf import sql_dbs  # noqa: E402
+from tests.support.mariadb import (  # noqa: E402
+    create_database,
+    database_name,
+    drop_database,
+    mariadb_reachable,
+    private_database,
+    require_mariadb,
+)
+
 USER, PASSWORD = "alice@example.test", "alice-seed"
 
 CONF = """protocols =
@@ -24,60 +31,10 @@ base_dir = {base}
 auth_mechanisms = plain
 auth_failure_delay = 0
 auth_verbose = yes
-passdb {{
-  driver = sql
-  args = {dir}/dovecot-sql.conf.ext
-}}
-userdb {{
-  driver = sql
-  args = {dir}/dovecot-sql.conf.ext
-}}
-service auth {{
-  unix_listener auth-client {{
-    mode = 0666
-  }}
-  unix_listener auth-master {{
-    mode = 0666
-  }}
-}}
-"""
+{dbs}"""
 
-__all__ = ["CuttableProxy", "create_database", "drop_database", "mariadb_reachable", "outage_exchange",
-           "write_config"]
-
-
-def mariadb_reachable() -> bool:
-    try:
-        with socket.create_connection((MYSQL_HOST, MYSQL_PORT), timeout=2):
-            return True
-    except OSError:
-        return False
-
-
-def create_database(name: str) -> None:
-    import pymysql
-    from pymysql.constants import CLIENT
-
-    conn = pymysql.connect(host=MYSQL_HOST, port=MYSQL_PORT, user="root", client_flag=CLIENT.MULTI_STATEMENTS)
-    try:
-        with conn.cursor() as cur:
-            cur.execute(SCHEMA.read_text().replace("pydovecot_seed", name))
-            while cur.nextset():
-                pass
-        conn.commit()
-    finally:
-        conn.close()
-
-
-def drop_database(name: str) -> None:
-    import pymysql
-
-    conn = pymysql.connect(host=MYSQL_HOST, port=MYSQL_PORT, user="root")
-    try:
-        with conn.cursor() as cur:
-            cur.execute(f"DROP DATABASE IF EXISTS {name}")
-    finally:
-        conn.close()
+__all__ = ["CuttableProxy", "create_database", "database_name", "drop_database", "mariadb_reachable",
+           "outage_exchange", "private_database", "require_mariadb", "write_config"]
 
 
 def write_config(directory: Path, database: str, port: int) -> tuple[Path, Path]:
@@ -90,11 +47,9 @@ def write_config(directory: Path, database: str, port: int) -> tuple[Path, Path]
     (directory / "dovecot-sql.conf.ext").write_text("\n".join(lines) + "\n")
     (directory / "dovecot-sql.conf.ext").chmod(0o644)
     (directory / "users").write_text("")  # e2e_support.real_config expects one
-    base = directory / "run"
-    base.mkdir(exist_ok=True)
-    conf = directory / "dovecot.conf"
-    conf.write_text(CONF.format(base=base, dir=directory))
-    return conf, base
+    setup = write_conf(directory, CONF, sockets=("auth-client", "auth-master"),
+                       dbs=sql_dbs(directory / "dovecot-sql.conf.ext"))
+    return setup.conf, setup.base_dir
 
 
 ANSWER_TIMEOUT = 30.0  # seconds; real Dovecot holds queries while it reconnects
@@ -136,7 +91,3 @@ async def outage_exchange(base_dir: Path, proxy: CuttableProxy,
     out["restored"] = [line.replace(f"\t{10 + attempts}", "\tN", 1) for line in answer]
     out["restored_attempts"] = attempts
     return out
-
-
-def database_name(prefix: str) -> str:
-    return f"pydovecot_{prefix}_{os.getpid()}"

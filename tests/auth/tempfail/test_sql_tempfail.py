@@ -10,10 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
-import shutil
 import sys
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -22,53 +19,37 @@ import pytest
 sys.path.insert(0, str(Path(__file__).parent))
 from tempfail_support import (  # noqa: E402, I001 - also puts e2e_support on the path
     CuttableProxy,
-    create_database,
     database_name,
-    drop_database,
-    mariadb_reachable,
     outage_exchange,
+    private_database,
+    require_mariadb,
     write_config,
 )
 
-from pydovecot.auth.__main__ import serve  # noqa: E402
+from tests.support.auth import serving, short_tmpdir  # noqa: E402
 
 GOLDENS = Path(__file__).parent / "goldens"
 
 
 @pytest.fixture(scope="module")
 def database() -> Iterator[str]:
-    if not mariadb_reachable():
-        if os.environ.get("CI"):
-            pytest.fail("CI is set but MariaDB is not reachable on 127.0.0.1:3306")
-        pytest.skip("MariaDB is not reachable on 127.0.0.1:3306 (root, no password)")
-    name = database_name("tempfail")
-    create_database(name)
-    try:
+    require_mariadb(" (root, no password)")
+    with private_database(database_name("tempfail")) as name:
         yield name
-    finally:
-        drop_database(name)
 
 
 def _our_outage(database: str) -> dict[str, object]:
     async def main() -> dict[str, object]:
-        directory = Path(tempfile.mkdtemp(prefix="pdt", dir="/tmp"))
-        proxy = CuttableProxy()
-        await proxy.start()
-        conf, base = write_config(directory, database, proxy.port)
-        ready, stop = asyncio.Event(), asyncio.Event()
-        task = asyncio.ensure_future(serve(str(conf), None, ready=ready, stop=stop, penalty=False))
-        try:
-            waiter = asyncio.ensure_future(ready.wait())
-            await asyncio.wait([waiter, task], timeout=30, return_when=asyncio.FIRST_COMPLETED)
-            if task.done():
-                task.result()
-            return await asyncio.wait_for(outage_exchange(base, proxy), 120)
-        finally:
-            stop.set()
-            await task
-            if proxy.server is not None:
-                proxy.server.close()
-            shutil.rmtree(directory, ignore_errors=True)
+        with short_tmpdir("pdt") as directory:
+            proxy = CuttableProxy()
+            await proxy.start()
+            conf, base = write_config(directory, database, proxy.port)
+            try:
+                async with serving(conf):
+                    return await asyncio.wait_for(outage_exchange(base, proxy), 120)
+            finally:
+                if proxy.server is not None:
+                    proxy.server.close()
     return asyncio.run(main())
 
 

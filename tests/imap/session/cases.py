@@ -82,6 +82,10 @@ def write_config(tmp: Path, port: int, extra: str = "") -> Path:
     (tmp / "passwd").write_text("".join(f"{u}:{{PLAIN}}{PASSWORD}::::::\n" for u in USERS))
     if "ssl = yes" in extra:
         extra += _certificate(tmp)
+    for name, text in CASE_FILES.items():  # files a case's settings name as @TMP@/<name>
+        if f"@TMP@/{name}" in extra:
+            (tmp / name).write_text(text)
+    extra = extra.replace("@TMP@", str(tmp))
     conf = tmp / "dovecot.conf"
     conf.write_text(CONFIG.format(tmp=tmp, port=port, uid=uid, gid=gid, extra=extra))
     return conf
@@ -688,4 +692,87 @@ CASES["enable_selected"] = [
     "n EXAMINE Trash",
     "o SEARCH RETURN (COUNT) ALL",
     "p LOGOUT",
+]
+
+# Files written next to the config when a case's settings name them as @TMP@/<name>.
+CASE_FILES: dict[str, str] = {
+    # Global ACL file: no expunge right on Noexp, no lookup right on Hidden (the owner keeps
+    # every right elsewhere).
+    "acl-global": "Noexp owner lrwstipkxa\nHidden owner rwstipekxa\n",
+}
+
+# The seed's namespaces: INBOX/ as the private prefix (Maildir++ children beside INBOX, listed
+# under it) and a shared namespace template nobody shares anything in.
+CASE_SETTINGS["shared_namespace"] = """namespace inbox {
+  prefix = INBOX/
+}
+namespace {
+  type = shared
+  separator = /
+  prefix = shared/%%u/
+  location = maildir:%%h/Maildir:INDEX=~/shared/%%u:CONTROL=~/shared/%%u
+  subscriptions = yes
+  list = children
+}
+"""
+CASES["shared_namespace"] = [
+    LOGIN,
+    'b LIST "" *',
+    'c LIST "" %',
+    'd LIST "" shared/%',
+    'e LIST "" shared/*',
+    "f CREATE INBOX/Work/Sub",
+    'g LIST "" *',
+    'h LIST "" INBOX',
+    'i LIST "" % RETURN (CHILDREN)',
+    'j LSUB "" *',
+    "k RENAME INBOX/Work INBOX/Play",
+    "l DELETE INBOX/Play/Sub",
+    'm LIST "" INBOX/%',
+    "n LOGOUT",
+]
+
+CASE_SETTINGS["acl"] = "mail_plugins = acl\nplugin {\n  acl = vfile:@TMP@/acl-global\n}\n"
+CASES["acl"] = [
+    LOGIN,
+    "b CREATE Noexp",
+    "c CREATE Hidden",
+    append("d", "Noexp", SIMPLE),
+    append("e", "Noexp", SIMPLE),
+    'f LIST "" *',
+    "g SELECT Noexp",
+    "h STORE 1:2 +FLAGS.SILENT (\\Deleted)",
+    "i EXPUNGE",
+    "j UID EXPUNGE 1",
+    "k FETCH 1:* (UID FLAGS)",
+    "l MOVE 1 INBOX",
+    "l2 STATUS INBOX (MESSAGES)",
+    "m CLOSE",
+    "n STATUS Noexp (MESSAGES)",
+    "o DELETE Hidden",
+    "p RENAME Noexp Other",
+    "q LOGOUT",
+]
+
+# IMAP COPY and MOVE with mail_log: its log lines against real Dovecot's (test_mail_log_imap).
+MAIL_LOG_SETTINGS = """mail_plugins = notify mail_log
+plugin {
+  mail_log_events = delete undelete expunge copy save mailbox_create mailbox_delete mailbox_rename
+  mail_log_fields = uid box msgid size
+}
+"""
+MESSAGE_WITH_ID = b"Message-ID: <c1@example.test>\r\nSubject: c\r\n\r\ncopied\r\n"
+MAIL_LOG_CASE = [
+    LOGIN,
+    append("b", "INBOX", MESSAGE_WITH_ID),
+    append("c", "INBOX", SIMPLE),
+    "d CREATE Box",
+    "e SELECT INBOX",
+    "f COPY 1:2 Box",
+    "g UID COPY 2 Trash",
+    "h MOVE 1 Trash",
+    "i UID MOVE 2 Box",
+    "j RENAME Box Box2",
+    "k DELETE Box2",
+    "l LOGOUT",
 ]
