@@ -310,10 +310,10 @@ class ImapService:
 
 def _settings_tls(tree: Any) -> ssl.SSLContext | None:
     """The STARTTLS context from the imap settings (None with ssl = no)."""
-    from pydovecot.master.tls import TLSConfigError, tls_context
+    from pydovecot.master.tls import TLSConfigError, selected_tls_context
 
     try:
-        return tls_context(tree.lookup(service="imap"))
+        return selected_tls_context(tree, "imap")  # SNI picks a local_name block's certificate
     except (TLSConfigError, OSError, ssl.SSLError) as exc:
         log.error("TLS is not available: %s", exc, extra={"dovecot_prefix": "imap-login: "})
         return None

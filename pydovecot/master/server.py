@@ -17,20 +17,24 @@ import contextlib
 import os
 import resource
 import signal
+import socket
 import ssl
 from dataclasses import dataclass, field
 
 from pydovecot.log import Log, LogSink, bridge
 
 from .admin import AdminServer
+from .haproxy import HaproxyError, ProxiedAddresses, is_trusted, read_header
 from .listeners import BoundListener, bind_listener
 from .pidfile import check_not_running, remove_pid, write_pid
 from .registry import ConnInfo, ServiceHandler, SharedContext, connection_info, registered_services
 from .services import ListenerSpec, MasterSettings, ServiceSpec, read_master_settings
 from .signals import SignalInfo, SignalWatcher
-from .tls import TLSConfigError, tls_context
+from .tls import TLSConfigError, TLSSelector
 from .worker_process import WorkerJob
 from .workers import WorkerSupervisor, plan_workers, process_model
+
+_ANY_ADDRESS = ("0.0.0.0", "::", "*")
 
 
 class MasterError(Exception):
@@ -106,6 +110,8 @@ class Master:
         self.model = "auto"  # the process model, see workers.py
         self.supervisor: WorkerSupervisor | None = None
         self.admin: AdminServer | None = None  # <base_dir>/anvil: doveadm who/kick (admin.py)
+        # TLS contexts by protocol: local / local_name filters pick the certificate (tls.py)
+        self.tls_selectors: dict[str | None, TLSSelector] = {}
 
     # --- before daemonizing -----------------------------------------------------------------
 
@@ -227,7 +233,14 @@ class Master:
         for the log, and are fatal only when a listener needs TLS."""
         needs_tls = any(spec.ssl for spec in self.bound)
         try:
-            self.tls = tls_context(self.tree.lookup(), warn=self._early_warnings.append)  # type: ignore[attr-defined]
+            self.tls_selectors = {}
+            self.tls = self._selector(None).context()
+            self._selector(None).preload()
+            for spec in self.bound:
+                if spec.ssl:
+                    service = self.settings.service(spec.service) if self.settings else None
+                    self._selector(service.protocol or None if service else None).preload(
+                        None if spec.address in _ANY_ADDRESS else spec.address)
         except TLSConfigError as e:
             if needs_tls:
                 self.close_listeners()
@@ -269,13 +282,121 @@ class Master:
             return
         if spec.kind == "unix":
             server = await asyncio.start_unix_server(on_connection, sock=bound.sock)
+        elif spec.haproxy:
+            self.servers[spec] = self._spawn(self._serve_haproxy(spec, bound))
+            return
         else:
-            ctx = self.context.tls if spec.ssl and self.context else None
+            ctx = self._listener_tls(spec, None if spec.address in _ANY_ADDRESS else spec.address)
             if spec.ssl and ctx is None:
                 raise MasterError(f"service({spec.service}): inet_listener {spec.name}: ssl=yes but ssl=no")
             server = await asyncio.start_server(on_connection, sock=bound.sock, ssl=ctx,  # type: ignore[arg-type]
                                                 ssl_handshake_timeout=30 if ctx else None)
         self.servers[spec] = server
+
+    def _selector(self, protocol: str | None) -> TLSSelector:
+        selector = self.tls_selectors.get(protocol)
+        if selector is None:
+            warn = self.log.warning if self.log is not None else self._early_warnings.append
+            selector = self.tls_selectors[protocol] = TLSSelector(self.tree, protocol, warn=warn)
+        return selector
+
+    def _listener_tls(self, spec: ListenerSpec, local_ip: str | None) -> ssl.SSLContext | None:
+        """An ssl=yes listener's context: its protocol's settings for the local address, with
+        SNI switching to ``local_name`` certificates; the global context if those are unusable."""
+        if not spec.ssl:
+            return None
+        service = self.settings.service(spec.service) if self.settings else None
+        try:
+            return self._selector(service.protocol or None if service else None).context(local_ip)
+        except TLSConfigError as e:
+            if self.log is not None:
+                self.log.error(str(e))
+            return self.context.tls if self.context else None
+
+    async def _serve_haproxy(self, spec: ListenerSpec, bound: BoundListener) -> None:
+        """Accept raw sockets: the PROXY header is read before TLS and before the service."""
+        loop = asyncio.get_running_loop()
+        assert bound.sock is not None
+        bound.sock.setblocking(False)
+        pending: set[asyncio.Task[None]] = set()
+        try:
+            while True:
+                conn, _ = await loop.sock_accept(bound.sock)
+                task = self._spawn(self._haproxy_connection(spec, conn))
+                pending.add(task)
+                task.add_done_callback(pending.discard)
+        finally:
+            # connections still waiting for their header go with the listener; sessions
+            # (in self.tasks) follow shutdown_clients
+            for task in pending - self.tasks:  # type: ignore[operator]
+                task.cancel()
+
+    async def _haproxy_connection(self, spec: ListenerSpec, conn: socket.socket) -> None:
+        from pydovecot.login.session_id import new_session_id
+
+        try:
+            lip, lport = conn.getsockname()[:2]
+            rip, rport = conn.getpeername()[:2]
+            proxied = await self._proxy_header(spec, conn, rip)
+        except BaseException:
+            conn.close()
+            raise
+        if proxied is None:
+            conn.close()
+            return
+        if proxied.remote_ip is not None:
+            lip, lport, rip, rport = proxied.local_ip, proxied.local_port, proxied.remote_ip, proxied.remote_port
+        info = ConnInfo(lip, lport, rip, rport, listener=spec.name, tls=spec.ssl, kind="inet",
+                        session_id=new_session_id(rip, rport))
+        await self._accepted(spec, conn, info)
+
+    async def _proxy_header(self, spec: ListenerSpec, conn: socket.socket, rip: str) -> ProxiedAddresses | None:
+        """The header's addresses, or None (logged as Dovecot does) when the connection goes."""
+        assert self.log is not None
+        log = self.log.for_service(spec.service)
+        service = self.settings.service(spec.service) if self.settings else None
+        settings = self.tree.lookup(service=service.protocol or None if service else None)  # type: ignore[attr-defined]
+        if not is_trusted(rip, str(settings.get("haproxy_trusted_networks")), log.error):
+            log.warning(f"haproxy: Client not trusted (rip={rip})")
+            return None
+        try:
+            proxied = await asyncio.wait_for(read_header(conn, rip), int(settings.get("haproxy_timeout")) or None)
+        except TimeoutError:
+            log.error(f"haproxy: Client timed out (rip={rip})")
+            return None
+        except HaproxyError as e:
+            if e.level:
+                getattr(log, e.level)(str(e))
+            return None
+        except OSError as e:
+            log.info(f"haproxy: Client disconnected (rip={rip}): {e.strerror}")
+            return None
+        if proxied.error:
+            log.error(proxied.error)
+        return proxied
+
+    async def _accepted(self, spec: ListenerSpec, conn: socket.socket, info: ConnInfo) -> None:
+        """Streams (TLS for ssl=yes, its certificate chosen by the proxied local address) for an
+        accepted socket, then the service."""
+        loop = asyncio.get_running_loop()
+        reader = asyncio.StreamReader()
+        made: list[asyncio.StreamWriter] = []
+        # a connected-callback makes the protocol server-side and builds the writer
+        protocol = asyncio.StreamReaderProtocol(reader, lambda _r, w: made.append(w))
+        ctx = self._listener_tls(spec, info.local_ip)
+        try:
+            await loop.connect_accepted_socket(lambda: protocol, conn, ssl=ctx,
+                                               ssl_handshake_timeout=30 if ctx else None)
+        except (TimeoutError, OSError, ssl.SSLError):
+            conn.close()  # the handshake failed: nothing to serve
+            return
+        writer = made[0]
+        try:
+            await self._dispatch(spec, reader, writer, info)
+        finally:
+            writer.close()
+            with contextlib.suppress(Exception):
+                await writer.wait_closed()
 
     async def _serve_fifo(self, bound: BoundListener) -> None:
         assert bound.fifo_fd is not None
@@ -368,7 +489,8 @@ class Master:
             except OSError as e:
                 self.log.error(f"Can't reopen log files: {e}")
         try:
-            self.tls = tls_context(tree.lookup(), warn=self.log.warning)  # type: ignore[attr-defined]
+            self.tls = TLSSelector(tree, None, warn=self.log.warning).context()
+            self.tls_selectors = {}
         except TLSConfigError as e:
             self.log.error(f"{e} (keeping the previous TLS settings)")
         if self.context is not None:
@@ -395,8 +517,8 @@ class Master:
 
     def _worker_count(self, service: ServiceSpec) -> int:
         registration = registered_services().get(service.name)
-        if registration is None:
-            return 0
+        if registration is None or any(listener.haproxy for listener in service.listeners):
+            return 0  # the PROXY header is read in the master only (_serve_haproxy)
         return plan_workers(service, model=self.model, shared_state=registration.shared_state)
 
     def _worker_job(self, service: ServiceSpec) -> WorkerJob:

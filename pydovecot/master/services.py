@@ -23,6 +23,7 @@ class ListenerSpec:
     mode: int = 0o600
     user: str = ""
     group: str = ""
+    haproxy: bool = False  # inet: a HAProxy PROXY header precedes the client's bytes (haproxy.py)
 
     def describe(self) -> str:
         if self.kind == "inet":
@@ -98,7 +99,8 @@ def read_master_settings(tree: object) -> MasterSettings:
             address_text = str(inet.get("address")) or str(tree.lookup(service=protocol or None).get("listen"))
             for address in listen_addresses(address_text):
                 listeners.append(ListenerSpec(name, "inet", str(inet.get("name")), address, port,
-                                              bool(inet.get("ssl")), bool(inet.get("reuse_port"))))
+                                              bool(inet.get("ssl")), bool(inet.get("reuse_port")),
+                                              haproxy=bool(inet.get("haproxy"))))
         for kind in ("unix", "fifo"):
             for item in node.get(f"{kind}_listener"):
                 path = str(item.get("path"))

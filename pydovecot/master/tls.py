@@ -171,3 +171,87 @@ async def start_tls(writer: asyncio.StreamWriter, ctx: ssl.SSLContext, *,
                     handshake_timeout: float | None = 30.0) -> None:
     """STARTTLS: upgrade a plain server-side stream in place (the reader keeps working)."""
     await writer.start_tls(ctx, ssl_handshake_timeout=handshake_timeout)
+
+
+class TLSSelector:
+    """Server contexts per connection, as Dovecot picks its certificate: the settings of
+    ``tree.lookup(service=..., local=<our address>)`` when the connection comes in, then those
+    of ``local_name <SNI name>`` once the ClientHello names a host (``sni_callback`` switches
+    the handshake to that name's context).  Contexts are built once per distinct settings."""
+
+    def __init__(self, tree: object, service: str | None = None,
+                 warn: Callable[[str], None] | None = None) -> None:
+        self.tree = tree
+        self.service = service
+        self.warn = warn
+        scopes = getattr(tree, "scopes", ())
+        self._names = any(s.filter.local_name is not None for s in scopes)
+        self._by_local: dict[str | None, ssl.SSLContext | None] = {}
+        self._by_cert: dict[tuple[str, str], ssl.SSLContext] = {}
+
+    def context(self, local_ip: str | None = None) -> ssl.SSLContext | None:
+        """The context for a connection to ``local_ip`` (None: unknown or any address).
+        Raises TLSConfigError like ``tls_context``."""
+        if local_ip in self._by_local:
+            return self._by_local[local_ip]
+        node = self.tree.lookup(service=self.service, local=local_ip)  # type: ignore[attr-defined]
+        ctx = tls_context(node, warn=self.warn)
+        if ctx is not None and self._names:
+            ctx.sni_callback = self._sni(local_ip, _cert_key(node))
+        self._by_local[local_ip] = ctx
+        return ctx
+
+    def preload(self, local_ip: str | None = None) -> None:
+        """Build now (while still root: keys are often root-only) the contexts of every
+        literal ``local_name`` the configuration names."""
+        ctx = self.context(local_ip)
+        if ctx is None or not self._names:
+            return
+        base = _cert_key(self.tree.lookup(service=self.service, local=local_ip))  # type: ignore[attr-defined]
+        for scope in getattr(self.tree, "scopes", ()):
+            name = scope.filter.local_name
+            if name is not None and "*" not in name:
+                self._named(local_ip, name, base)
+
+    def _sni(self, local_ip: str | None, base: tuple[str, str]) -> Callable[..., None]:
+        def callback(ssl_object: ssl.SSLObject, server_name: str | None, _ctx: ssl.SSLContext) -> None:
+            if server_name is None:
+                return
+            named = self._named(local_ip, server_name, base)
+            if named is not None:
+                ssl_object.context = named
+        return callback
+
+    def _named(self, local_ip: str | None, name: str, base: tuple[str, str]) -> ssl.SSLContext | None:
+        try:
+            node = self.tree.lookup(service=self.service, local=local_ip,  # type: ignore[attr-defined]
+                                    local_name=name.lower().rstrip("."))
+        except Exception as e:  # noqa: BLE001 - a filter conflict: keep the connection's certificate
+            if self.warn is not None:
+                self.warn(f"local_name {name}: {e}")
+            return None
+        wanted = _cert_key(node)
+        if wanted == base or str(node.get("ssl")) == "no":
+            return None
+        if wanted not in self._by_cert:
+            try:
+                ctx = tls_context(node, warn=self.warn)
+            except TLSConfigError as e:
+                if self.warn is not None:
+                    self.warn(f"local_name {name}: {e}")
+                return None
+            if ctx is None:
+                return None
+            self._by_cert[wanted] = ctx
+        return self._by_cert[wanted]
+
+
+def _cert_key(node: object) -> tuple[str, str]:
+    get = node.get  # type: ignore[attr-defined]
+    return str(get("ssl_cert")), str(get("ssl_key"))
+
+
+def selected_tls_context(tree: object, service: str | None = None,
+                         warn: Callable[[str], None] | None = None) -> ssl.SSLContext | None:
+    """``tls_context`` for a service's settings, switching certificates by SNI (local_name)."""
+    return TLSSelector(tree, service, warn).context()

@@ -77,6 +77,8 @@ class Pop3ProtocolSettings:
     tls_active: bool = False  # after STLS (or on a pop3s listener): a second STLS is refused
     # mechanisms sending the password in the clear: hidden and refused while plaintext is not allowed
     plaintext_mechanisms: tuple[str, ...] = ("PLAIN", "LOGIN")
+    # pop3_client_workarounds, split: "outlook-no-nuls", "oe-ns-eoh" (see apply_workarounds)
+    workarounds: frozenset[str] = frozenset()
 
     def offered_mechanisms(self) -> tuple[str, ...]:
         if self.plaintext_auth_allowed:
@@ -194,6 +196,30 @@ def dot_stuff(data: bytes) -> bytes:
     if text.startswith(b"."):
         text = b"." + text
     return text.replace(b"\n", b"\r\n")
+
+
+def parse_workarounds(text: str) -> frozenset[str]:
+    """``pop3_client_workarounds``: names separated by spaces or commas."""
+    return frozenset(text.replace(",", " ").split())
+
+
+def _has_header_end(data: bytes) -> bool:
+    """Dovecot's test while streaming a message: a CR or LF at the start of a line."""
+    return data[:1] in (b"\r", b"\n") or b"\n\n" in data or b"\n\r" in data
+
+
+def apply_workarounds(body: bytes, sent: bytes, workarounds: frozenset[str]) -> bytes:
+    """The dot-stuffed ``body`` of RETR/TOP as Dovecot sends it to buggy clients.
+
+    outlook-no-nuls: every NUL becomes 0x80 (Outlook stops reading at a NUL).
+    oe-ns-eoh: a message whose header never ends (no empty line) gets one, since
+    Outlook Express and Netscape otherwise take the whole message for its header.
+    ``sent`` is the raw message part that was sent (before stuffing)."""
+    if "outlook-no-nuls" in workarounds:
+        body = body.replace(b"\0", b"\x80")
+    if "oe-ns-eoh" in workarounds and not _has_header_end(sent):
+        body += b"\r\n"
+    return body
 
 
 def format_multiline(first: str, body: bytes) -> bytes:
@@ -553,7 +579,8 @@ class Pop3Connection:
         data = self._message_data(index)
         self._last_retrieved = max(self._last_retrieved, index + 1)
         self._retrieved.add(index)
-        sent = self._send_message(f"+OK {self._box.message_size(index)} octets", dot_stuff(data))
+        body = apply_workarounds(dot_stuff(data), data, self.settings.workarounds)
+        sent = self._send_message(f"+OK {self._box.message_size(index)} octets", body)
         self.stats.retr_count += 1
         self.stats.retr_bytes += sent
 
@@ -564,7 +591,8 @@ class Pop3Connection:
             raise _ArgumentError(f"Invalid size: {rest}")
         body_lines = int(rest[:digits])
         data = self._message_data(index)
-        sent = self._send_message("+OK", dot_stuff(top_of_message(data, body_lines)))
+        part = top_of_message(data, body_lines)
+        sent = self._send_message("+OK", apply_workarounds(dot_stuff(part), part, self.settings.workarounds))
         self.stats.top_count += 1
         self.stats.top_bytes += sent
 

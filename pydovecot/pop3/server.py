@@ -39,6 +39,7 @@ from pydovecot.pop3.protocol import (
     SaslResponse,
     SaslStart,
     StartTls,
+    parse_workarounds,
 )
 from pydovecot.pop3.session import Pop3MailSession, Pop3SessionSettings, SessionLock
 from pydovecot.storage.access import run_as
@@ -75,10 +76,11 @@ class Pop3Service:
 
     @classmethod
     async def create(cls, tree: Any, *, auth_service: Any) -> Pop3Service:
-        from pydovecot.master.tls import tls_context
+        from pydovecot.master.tls import selected_tls_context
 
         auth_client = await AuthClient.in_process(auth_service)
-        return cls(tree, auth_service, auth_client, tls_context(tree.lookup(service="pop3")))
+        # SNI picks a local_name block's certificate for STLS too
+        return cls(tree, auth_service, auth_client, selected_tls_context(tree, "pop3"))
 
     async def handle_connection(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter,
                                 conn: ConnectionInfo) -> None:
@@ -395,7 +397,8 @@ class Pop3Client:
         self.core.login_succeeded(session)
         self.registered = register_session("pop3", user.username, self.conn.remote_ip, kick_callback=self.kick)
         enable_last = bool(user.settings.get("pop3_enable_last"))
-        self.core.settings = replace(self.core.settings, enable_last=enable_last)
+        workarounds = parse_workarounds(str(user.settings.get("pop3_client_workarounds")))
+        self.core.settings = replace(self.core.settings, enable_last=enable_last, workarounds=workarounds)
 
     async def _userdb_fields(self, username: str, reply: AuthReply) -> dict[str, str] | None:
         c = self.conn
