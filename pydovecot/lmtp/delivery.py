@@ -11,6 +11,7 @@ from __future__ import annotations
 import email.utils
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from pydovecot.storage.mail_user import MailUser
@@ -41,7 +42,7 @@ def to_lf(data: bytes) -> bytes:
 def header_value(data: bytes, name: str) -> str | None:
     """The first ``name:`` header's unfolded value from the header section, or None."""
     wanted = name.lower().encode() + b":"
-    lines = data.split(b"\n", 2000)
+    lines = _header_section(data).split(b"\n", 2000)
     for pos, line in enumerate(lines):
         line = line.rstrip(b"\r")
         if not line:
@@ -57,24 +58,35 @@ def header_value(data: bytes, name: str) -> str | None:
     return None
 
 
+def _header_section(data: bytes) -> bytes:
+    """The bytes up to the first empty line (the search for a header stops there anyway): the
+    lookups below then never split or scan a large body."""
+    if data[:1] == b"\n" or data[:2] == b"\r\n":
+        return b""
+    ends = [pos for pos in (data.find(b"\n\n"), data.find(b"\n\r\n")) if pos >= 0]
+    return data[: min(ends) + 1] if ends else data
+
+
 def log_message(fmt: str, data: bytes, sender: str, what: str) -> str:
-    """deliver_log_format expanded: %m message-id, %s subject, %f from, %p size, %$ the event."""
-    table = {
-        "m": header_value(data, "Message-ID") or "unspecified",
-        "s": header_value(data, "Subject") or "",
-        "f": header_value(data, "From") or "",
-        "e": sender,
-        "p": str(len(data)),
-        "w": str(len(data) + data.count(b"\n") - data.count(b"\r\n")),
-        "$": what,
-        "%": "%",
+    """deliver_log_format expanded: %m message-id, %s subject, %f from, %p size, %$ the event.
+
+    Each value is computed only when the format names it (the default asks for %m and %$)."""
+    table: dict[str, Callable[[], str]] = {
+        "m": lambda: header_value(data, "Message-ID") or "unspecified",
+        "s": lambda: header_value(data, "Subject") or "",
+        "f": lambda: header_value(data, "From") or "",
+        "e": lambda: sender,
+        "p": lambda: str(len(data)),
+        "w": lambda: str(len(data) + data.count(b"\n") - data.count(b"\r\n")),
+        "$": lambda: what,
+        "%": lambda: "%",
     }
     out: list[str] = []
     pos = 0
     while pos < len(fmt):
         char = fmt[pos]
         if char == "%" and pos + 1 < len(fmt) and fmt[pos + 1] in table:
-            out.append(table[fmt[pos + 1]])
+            out.append(table[fmt[pos + 1]]())
             pos += 2
         else:
             out.append(char)

@@ -11,28 +11,30 @@ and logs expect Dovecot's. :class:`DovecotLMTP` therefore keeps aiosmtpd's conne
 from __future__ import annotations
 
 import asyncio
-import contextlib
+import functools
 import logging
 import os
 import socket
 import ssl
 import time
-from collections.abc import AsyncIterator
 from typing import Self
 
 from aiosmtpd.lmtp import LMTP
 
 from pydovecot.config.tree import Node, SettingsTree
 from pydovecot.login.connection import ConnectionInfo
-from pydovecot.storage.access import run_as
+from pydovecot.storage.access import call_as, run_as
 from pydovecot.storage.mail_user import create_mail_user
 
 from .address import orcpt_address
-from .delivery import CRITICAL_MSG, DeliveryTempFail, TraceInfo, deliver, to_lf, trace_headers
+from .delivery import CRITICAL_MSG, DeliveryResult, DeliveryTempFail, TraceInfo, deliver, to_lf, trace_headers
 from .session import LmtpSession, Recipient, Transaction
 from .userdb import AuthServiceLike
 
 log = logging.getLogger("pydovecot.lmtp")
+
+# Distinct (local, remote) address pairs whose merged settings are kept.
+NODE_CACHE_SIZE = 1024
 
 
 def _ssl_context(node: Node) -> ssl.SSLContext | None:
@@ -59,7 +61,7 @@ class LmtpService:
         self.ssl_context = _ssl_context(self.node)
         self.limit = int(self.node.get("lmtp_user_concurrency_limit") or 0)
         self.active: dict[str, int] = {}
-        self.user_locks: dict[str, tuple[asyncio.Lock, int]] = {}
+        self.nodes: dict[tuple[str | None, str | None], Node] = {}
         self.servers: list[asyncio.AbstractServer] = []
         self.tasks: set[asyncio.Task[None]] = set()
 
@@ -108,9 +110,17 @@ class LmtpService:
     # -- settings per connection ----------------------------------------------------------------
 
     def node_for(self, conn: ConnectionInfo) -> Node:
+        """The settings for the connection's addresses; the merge is costly (a copy of the whole
+        tree) and the tree never changes in a service, so each address pair is merged once."""
         if conn.local_ip is None and conn.remote_ip is None:
             return self.node
-        return self.tree.lookup(service="lmtp", local=conn.local_ip, remote=conn.remote_ip)
+        key = (conn.local_ip, conn.remote_ip)
+        node = self.nodes.get(key)
+        if node is None:
+            if len(self.nodes) >= NODE_CACHE_SIZE:
+                self.nodes.clear()
+            node = self.nodes[key] = self.tree.lookup(service="lmtp", local=conn.local_ip, remote=conn.remote_ip)
+        return node
 
     def recipient_delimiter(self, conn: ConnectionInfo) -> str:
         return str(self.node_for(conn).get("recipient_delimiter") or "")
@@ -130,22 +140,6 @@ class LmtpService:
             self.active.pop(user, None)
         else:
             self.active[user] = count
-
-    @contextlib.asynccontextmanager
-    async def _user_lock(self, user: str) -> AsyncIterator[None]:
-        """Deliveries to one user from this process queue here rather than on the uidlist dotlock,
-        whose waits (0.1-0.2 s, as Dovecot's) would dominate the latency of concurrent deliveries."""
-        lock, users = self.user_locks.get(user) or (asyncio.Lock(), 0)
-        self.user_locks[user] = (lock, users + 1)
-        try:
-            async with lock:
-                yield
-        finally:
-            lock, users = self.user_locks[user]
-            if users <= 1:
-                del self.user_locks[user]
-            else:
-                self.user_locks[user] = (lock, users - 1)
 
     # -- delivery -------------------------------------------------------------------------------
 
@@ -177,17 +171,25 @@ class LmtpService:
                                 for_address=delivered_to)
         mailbox = rcpt.detail if rcpt.detail and node.get("lmtp_save_to_detail_mailbox") else "INBOX"
         try:
-            user = await run_as(None, None, create_mail_user, node, rcpt.username, rcpt.fields, service="lmtp")
-            async with self._user_lock(rcpt.username):
-                result = await run_as(user.uid, user.gid, deliver, user, mailbox, headers + data,
-                                      sender=trace.sender, autocreate=bool(node.get("lda_mailbox_autocreate")),
-                                      autosubscribe=bool(node.get("lda_mailbox_autosubscribe")))
+            # One worker-thread hop for the user and the save. No per-user queue: concurrent saves
+            # into one mailbox write their files in parallel and are published together under one
+            # uidlist lock (maildir/save.py).
+            result = await run_as(None, None, _create_and_deliver, node, rcpt, mailbox, headers + data, trace.sender)
         except (DeliveryTempFail, Exception) as exc:  # noqa: BLE001 - every storage failure is temporary
             log.error("%s", exc, extra={"dovecot_prefix": prefix})
             return f"451 4.2.0 <{address}> {CRITICAL_MSG}"
         for line in result.log_lines:
             log.info("%s", line, extra={"dovecot_prefix": prefix})
         return f"250 2.0.0 <{address}> {rcpt.session_id} Saved"
+
+
+def _create_and_deliver(node: Node, rcpt: Recipient, mailbox: str, message: bytes, sender: str) -> DeliveryResult:
+    """In a worker thread: build the user (as root, like the lookup), then save as the user."""
+    user = create_mail_user(node, rcpt.username, rcpt.fields, service="lmtp")
+    save = functools.partial(deliver, user, mailbox, message, sender=sender,
+                             autocreate=bool(node.get("lda_mailbox_autocreate")),
+                             autosubscribe=bool(node.get("lda_mailbox_autosubscribe")))
+    return call_as(user.uid, user.gid, save)
 
 
 async def _close_writer(writer: asyncio.StreamWriter, *, abort: bool) -> None:

@@ -7,6 +7,7 @@ twice in one transaction shares the first one's delivery and reply, as in Doveco
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import time
@@ -66,7 +67,8 @@ class LmtpSession:
         self.service = service
         self.writer = writer
         self.conn = conn
-        self.input = InputStream(reader, idle_timeout=IDLE_TIMEOUT)
+        self.input = InputStream(reader, idle_timeout=IDLE_TIMEOUT, before_wait=self.flush)
+        self.held: list[bytes] = []
         self.helo = ""
         self.tx: Transaction | None = None
         self.transactions = 0
@@ -79,8 +81,19 @@ class LmtpSession:
     # -- plumbing ------------------------------------------------------------------------------
 
     async def send(self, *lines: str) -> None:
-        self.writer.write("".join(f"{line}\r\n" for line in lines).encode("utf-8", "surrogateescape"))
+        """Replies to pipelined commands are held back while the next command is already here,
+        and go out together before the next wait for input (as Dovecot corks its output)."""
+        self.held.append("".join(f"{line}\r\n" for line in lines).encode("utf-8", "surrogateescape"))
+        if self.input.has_line():
+            return
+        self.flush()
         await self.writer.drain()
+
+    def flush(self) -> None:
+        if self.held:
+            data = b"".join(self.held)
+            self.held.clear()
+            self.writer.write(data)
 
     @property
     def state(self) -> str:
@@ -111,6 +124,8 @@ class LmtpSession:
         except (ConnectionError, OSError):
             reason = "Connection closed"
         finally:
+            with contextlib.suppress(ConnectionError, OSError, RuntimeError):
+                self.flush()
             state = self.state
             self.end_transaction()
             log.info("Disconnect from %s: %s (state=%s)", self.conn.remote_ip or "unix", reason, state,
@@ -327,6 +342,8 @@ class LmtpSession:
             await self.send("503 5.5.1 TLS is already active.")
             return
         await self.send("220 2.0.0 Begin TLS negotiation now.")
+        self.flush()
+        await self.writer.drain()
         self.input.discard_pending()
         await self.writer.start_tls(ctx)
         self.tls = True

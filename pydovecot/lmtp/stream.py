@@ -7,6 +7,7 @@ or a 50 MB body costs linear time (see STYLE.md on h11).
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 
 READ_SIZE = 256 * 1024
 
@@ -21,13 +22,24 @@ class LineTooLong(Exception):
 
 
 class InputStream:
-    def __init__(self, reader: asyncio.StreamReader, *, idle_timeout: float | None = None) -> None:
+    def __init__(self, reader: asyncio.StreamReader, *, idle_timeout: float | None = None,
+                 before_wait: Callable[[], None] | None = None) -> None:
         self.reader = reader
         self.buffer = bytearray()
         self.idle_timeout = idle_timeout
+        self.before_wait = before_wait
+        """Called before every read from the peer (the session sends its held-back replies)."""
+
+    def has_line(self) -> bool:
+        """A complete line is already buffered: the client pipelined another command."""
+        return b"\n" in self.buffer
 
     async def _fill(self) -> bool:
-        chunk = await asyncio.wait_for(self.reader.read(READ_SIZE), self.idle_timeout)
+        if self.before_wait is not None:
+            self.before_wait()
+        # asyncio.timeout, not wait_for: no extra task per read.
+        async with asyncio.timeout(self.idle_timeout):
+            chunk = await self.reader.read(READ_SIZE)
         if not chunk:
             return False
         self.buffer += chunk

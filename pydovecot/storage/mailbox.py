@@ -319,8 +319,10 @@ class MaildirIndexedMailbox:
 
     def _add_saved(self, saved: SavedMessage) -> None:
         cached = _SNAPSHOTS.get(self.index_dir)
+        if cached is None:
+            return  # nothing cached to extend (a delivery with no session open): skip the read
         current = read_uidlist_cached(self.control_dir)  # parsed by the save: no I/O
-        if (cached is None or current is None or saved.uid != cached.snapshot.uidnext
+        if (current is None or saved.uid != cached.snapshot.uidnext
                 or current.uid_validity != cached.snapshot.uidvalidity):
             _SNAPSHOTS.pop(self.index_dir, None)
             return

@@ -15,6 +15,13 @@ Steps, each leaving the mailbox consistent if the process dies right after it:
    sync when the uidlist needs one). A crash between 4 and 5 leaves a complete message
    without a UID: the next sync gives it one.
 
+Plain saves (no flags, no keywords) made at the same time by this process's threads into one
+maildir are published together (group commit): step 1 runs in each thread in parallel, then one
+of them takes the lock once for all of them, renames every file, fsyncs ``new/`` once and appends
+all their UID records in one write and one fdatasync. Each save still returns only after its own
+file, the directory and the uidlist are on disk, exactly as when saved alone; Dovecot does the
+same per transaction (``maildir_transaction_fsync_dirs`` then one uidlist write).
+
 ``S`` is the size of the bytes as stored; ``W`` the size with every bare LF counted as
 CRLF (the size IMAP reports).
 """
@@ -22,16 +29,17 @@ CRLF (the size IMAP reports).
 from __future__ import annotations
 
 import os
+import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from . import dotlock, permissions
 from .filename import add_size_fields, generate_base, set_flags
 from .fsync import FsyncMode
 from .keywords import Keywords, read_keywords, write_keywords
 from .sync import CUR_DIR, NEW_DIR, TMP_DIR, ensure_maildir, sync_locked, sync_partial_locked
-from .uidlist import lock_uidlist
+from .uidlist import lock_uidlist, uidlist_path
 
 _UNIQUE_RETRIES = 100
 
@@ -115,6 +123,10 @@ def save_message_full(
     perms = _file_permissions(path, mode, privileged_gid)
     host = hostname if hostname is not None else dotlock.system_hostname()
     base, tmp_path = _write_tmp(path, data if stored is None else stored, host, perms, fsync, internaldate)
+    if not flags and not keywords:
+        pending = _PendingSave(base, tmp_path, len(data), virtual_size(data), on_saved)
+        group = _PublishGroup(path, control_dir, uidvalidity_dir, fsync, perms, mail_max_lock_timeout)
+        return group.publish(pending)
     return _publish(path, base, tmp_path, len(data), virtual_size(data), flags=flags, keywords=keywords,
                     fsync=fsync, control_dir=control_dir, uidvalidity_dir=uidvalidity_dir, perms=perms,
                     mail_max_lock_timeout=mail_max_lock_timeout, on_saved=on_saved)
@@ -219,6 +231,156 @@ def _publish(
     return saved
 
 
+@dataclass(eq=False)
+class _PendingSave:
+    """A complete, synced file in ``tmp/`` waiting to be published by a group commit."""
+
+    base: str
+    tmp_path: str
+    size: int
+    vsize: int
+    on_saved: Callable[[SavedMessage], None] | None
+    done: threading.Event = field(default_factory=threading.Event)
+    promoted: bool = False
+    """Woken to publish the queue (the previous publisher finished), not because it is done."""
+    saved: SavedMessage | None = None
+    error: BaseException | None = None
+
+
+@dataclass
+class _Queue:
+    mutex: threading.Lock = field(default_factory=threading.Lock)
+    pending: list[_PendingSave] = field(default_factory=list)
+    publishing: bool = False
+
+
+_QUEUES: dict[tuple[object, ...], _Queue] = {}
+_QUEUES_LOCK = threading.Lock()
+
+
+@dataclass(frozen=True)
+class _PublishGroup:
+    """Plain saves into one maildir, published together (see the module docstring)."""
+
+    path: str
+    control_dir: str | None
+    uidvalidity_dir: str | None
+    fsync: FsyncMode
+    perms: permissions.Permissions
+    mail_max_lock_timeout: int
+
+    def publish(self, item: _PendingSave) -> SavedMessage:
+        # One queue per maildir and file-system identity: the publisher renames and writes the
+        # uidlist for the others, which must be allowed to do it themselves.
+        key = (self.path, self.control_dir, self.uidvalidity_dir, self.fsync, self.perms,
+               self.mail_max_lock_timeout, _fs_identity())
+        with _QUEUES_LOCK:
+            queue = _QUEUES.setdefault(key, _Queue())
+        with queue.mutex:
+            queue.pending.append(item)
+            lead = not queue.publishing
+            queue.publishing = True
+        if not lead:
+            item.done.wait()
+            lead = item.promoted
+        if lead:
+            self._lead(key, queue)
+        if item.error is not None:
+            raise item.error
+        assert item.saved is not None
+        return item.saved
+
+    def _lead(self, key: tuple[object, ...], queue: _Queue) -> None:
+        with queue.mutex:
+            batch, queue.pending = queue.pending, []
+        try:
+            self._publish_batch(batch)
+        finally:
+            with queue.mutex:
+                # Hand over to the first one that queued meanwhile: this thread's own save is done
+                # and its caller should not wait for the others'.
+                if queue.pending:
+                    queue.pending[0].promoted = True
+                    queue.pending[0].done.set()
+                else:
+                    queue.publishing = False
+                    # Idle: forget it (one per maildir ever saved to would pile up). A save that
+                    # still holds it publishes alone; the uidlist lock keeps that correct.
+                    with _QUEUES_LOCK:
+                        if _QUEUES.get(key) is queue:
+                            del _QUEUES[key]
+            for item in batch:
+                item.promoted = False
+                item.done.set()
+
+    def _publish_batch(self, batch: list[_PendingSave]) -> None:
+        """Steps 2-5 for every file; records each one's result or error, never raises."""
+        control = self.control_dir or self.path
+        new_dir = os.path.join(self.path, NEW_DIR)
+        try:
+            with lock_uidlist(control, mail_max_lock_timeout=self.mail_max_lock_timeout) as lock:
+                moved: list[tuple[_PendingSave, str]] = []
+                for item in batch:
+                    final = add_size_fields(item.base, item.size, item.vsize)
+                    try:
+                        os.rename(item.tmp_path, os.path.join(new_dir, final))
+                    except OSError as exc:
+                        item.error = exc
+                        _unlink_quietly(item.tmp_path)
+                        continue
+                    moved.append((item, final))
+                if not moved:
+                    return
+                uids = self._assign_uids(control, [final for _, final in moved], lock)
+                if self.fsync is not FsyncMode.NEVER:
+                    # Both flushed before any save returns, the renames and the records in one
+                    # journal commit where the file system allows (one commit, not two).
+                    _fsync_dir(new_dir)
+                    _datasync_path(uidlist_path(control))
+                for item, final in moved:
+                    item.saved = SavedMessage(uid=uids[final], filename=final, subdir=NEW_DIR)
+                    if item.on_saved is not None:
+                        try:
+                            item.on_saved(item.saved)
+                        except Exception as exc:  # noqa: BLE001 - that save's caller gets it
+                            item.error = exc
+        except BaseException as exc:  # noqa: BLE001 - every waiting save gets the failure
+            for item in batch:
+                if item.error is None:
+                    item.error = exc
+                    item.saved = None
+                    _unlink_quietly(item.tmp_path)
+
+    def _assign_uids(self, control: str, finals: list[str], lock: dotlock.DotLock) -> dict[str, int]:
+        """Partial syncs appending each record unsynced (the caller flushes the uidlist once for
+        all); a full sync when the uidlist needs one."""
+        uids: dict[str, int] = {}
+        for name in finals:
+            uid = sync_partial_locked(control, name, lock, fsync=FsyncMode.NEVER)
+            if uid is None:
+                break
+            uids[name] = uid
+        else:
+            return uids
+        result = sync_locked(self.path, lock, control_dir=control, uidvalidity_dir=self.uidvalidity_dir,
+                             move_new=False, fsync=self.fsync, privileged_gid=self.perms.privileged_gid)
+        uids.update((msg.filename, msg.uid) for msg in result.messages if msg.filename not in uids)
+        missing = [name for name in finals if name not in uids]
+        if missing:
+            raise SaveError(f"saved {missing[0]} but it vanished before it got a UID")
+        return uids
+
+
+def _fs_identity() -> tuple[int, int] | None:
+    """This thread's file-system uid and gid when run_as switches them (setfsuid(-1) only reads)."""
+    from pydovecot.storage import access
+
+    libc = access._libc  # noqa: SLF001 - the same handle run_as switched the identity with
+    if not access.can_switch():
+        return None
+    return libc.setfsuid(-1), libc.setfsgid(-1)
+
+
 def _candidate_bases(host: str) -> Iterator[str]:
     now_ns = time.time_ns()
     secs, usecs = divmod(now_ns // 1000, 1_000_000)
@@ -280,6 +442,14 @@ def _fsync_dir(directory: str) -> None:
     fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
     try:
         os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _datasync_path(path: str) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fdatasync(fd)
     finally:
         os.close(fd)
 
