@@ -159,6 +159,14 @@ class AuthClient:
         if self._reader_task is not None:
             self._reader_task.cancel()
         self._fail_all()
+        # The in-process auth session ends when it reads our end of file; wait for it, so no
+        # task is left pending when the loop closes.
+        server_task = getattr(self, "_server_task", None)
+        if server_task is not None:
+            try:
+                await asyncio.wait_for(asyncio.shield(server_task), 1)
+            except Exception:  # noqa: BLE001 - closing (a timeout included): nothing left to report
+                server_task.cancel()
 
     # --- requests ----------------------------------------------------------------------------
 
