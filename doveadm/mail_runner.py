@@ -32,7 +32,7 @@ from typing import Any
 
 from pydovecot.auth.mechanisms import fix_username
 from pydovecot.auth.service import AuthService, RequestInfo, UserdbResult
-from pydovecot.storage.access import call_as, can_switch
+from pydovecot.storage.access import call_as
 from pydovecot.storage.mail_user import MailUser, MailUserError, create_mail_user
 
 from .cmd import Command
@@ -159,23 +159,6 @@ async def _user_names(ctx: CommandContext, service: AuthService, info: RequestIn
     return [mask if mask is not None else default_username()]
 
 
-def _prewarm_imports() -> None:
-    """Import now what storage code imports lazily (codecs for charsets and mUTF-7, keywords):
-    with the mail user's file-system uid, Python may no longer be able to read its own library
-    (e.g. under a 0700 /root)."""
-    import encodings  # noqa: PLC0415
-    import importlib  # noqa: PLC0415
-    import pkgutil  # noqa: PLC0415
-
-    import pydovecot.storage.maildir.keywords  # noqa: F401, PLC0415
-
-    for module in pkgutil.iter_modules(encodings.__path__):
-        try:
-            importlib.import_module(f"encodings.{module.name}")
-        except ImportError:  # mbcs/oem exist only on Windows
-            continue
-
-
 async def _resolve_user(ctx: CommandContext, service: AuthService, info: RequestInfo, run: MailRun,
                         name: str) -> tuple[str, dict[str, str]] | None:
     """The userdb's answer for one name (username, fields), or None with the error reported."""
@@ -208,8 +191,6 @@ async def _run_users(ctx: CommandContext, service: AuthService, info: RequestInf
                      per_user: UserFunc) -> None:
     names = await _user_names(ctx, service, info)
     node = ctx.settings.lookup(service="doveadm")
-    if can_switch():
-        _prewarm_imports()
     for name in names:
         found = await _resolve_user(ctx, service, info, run, name)
         if found is None:
@@ -273,8 +254,6 @@ def _run_pool(ctx: CommandContext, run: MailRun, per_user: UserFunc, users: list
     if not users:
         return
     node = ctx.settings.lookup(service="doveadm")
-    if can_switch():
-        _prewarm_imports()
     fork = multiprocessing.get_context("fork")
     _MESSAGES = fork.Value("q", 0)
     _POOL_JOB = (ctx, run, per_user, node, users)

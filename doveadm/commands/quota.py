@@ -14,9 +14,6 @@ userdb drops the plugin gets "Quota not enabled".
 
 from __future__ import annotations
 
-# The quota backends write maildirsize with encoding="ascii"; under call_as() the user's
-# file-system identity may not read Python's own library, so the codec is imported now.
-import encodings.ascii  # noqa: F401
 from dataclasses import dataclass
 
 from pydovecot.plugins.quota import QuotaPlugin

@@ -76,7 +76,6 @@ class ImapService:
                      auth_client: AuthClient | None = None) -> ImapService:
         """`auth_client` (optional): an existing connection to auth, e.g. the master's auth-client
         socket from a worker process; else one to `auth_service` in this process."""
-        _preload_codecs()
         client = auth_client
         if client is None and auth_service is not None:
             client = await AuthClient.in_process(auth_service)
@@ -317,18 +316,6 @@ def _settings_tls(tree: Any) -> ssl.SSLContext | None:
     except (TLSConfigError, OSError, ssl.SSLError) as exc:
         log.error("TLS is not available: %s", exc, extra={"dovecot_prefix": "imap-login: "})
         return None
-
-
-def _preload_codecs() -> None:
-    """Import every codec now, as root: storage threads run with the mail user's fsuid and a
-    lazy `import encodings.xyz` there fails on a Python installed under /root, which makes a
-    known charset look unknown (SEARCH CHARSET, message bodies)."""
-    import codecs
-    import encodings.aliases
-
-    for name in {*encodings.aliases.aliases.values()}:
-        with contextlib.suppress(LookupError, ImportError):
-            codecs.lookup(name)
 
 
 def _command_name(cmd: c.Command) -> str:
