@@ -35,6 +35,12 @@ class MailPlugin:
         """A plugin setting: ``plugin { }`` with the userdb's fields on top."""
         return self.user.settings.plugin.get(name, default)
 
+    def setting_bool(self, name: str) -> bool:
+        """A yes/no plugin setting read as Dovecot reads one: unset, empty or starting with
+        n, f or 0 is false; anything else is true."""
+        value = self.setting(name)
+        return bool(value) and value[0] not in "nNfF0"
+
     def mailbox_opened(self, mailbox: Mailbox) -> Mailbox:
         """Return the mailbox the user works with: the given one, or a wrapper around it."""
         return mailbox

@@ -24,6 +24,7 @@ plugin {{
   quota2 = count
   quota2_rule = *:messages=100
   quota3 = count:Free
+  quota_vsizes = yes
 }}
 """
 

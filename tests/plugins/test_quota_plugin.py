@@ -28,6 +28,7 @@ protocol imap {{
 }}
 plugin {{
   quota = {backend}:User quota
+  quota_vsizes = {vsizes}
   quota_rule = *:storage=10k:messages=4
   quota_rule2 = Trash:ignore
   quota_grace = 10%%
@@ -40,7 +41,8 @@ def make_user(root: Path, backend: str = "maildir"):
     home.mkdir(exist_ok=True)
     conf = root / "dovecot.conf"
     uid = 65534 if os.getuid() == 0 else os.getuid()
-    conf.write_text(CONF.format(home=home, root=root, backend=backend, uid=uid))
+    conf.write_text(CONF.format(home=home, root=root, backend=backend, uid=uid,
+                               vsizes="yes" if backend == "count" else "no"))
     user = create_mail_user(load(str(conf)).lookup(service="imap"), "u", {"home": str(home)}, service="imap")
     return user, conf, home, uid
 

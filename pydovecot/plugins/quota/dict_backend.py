@@ -10,29 +10,27 @@ with an atomic increment, and an increment of a key that does not exist yet (no 
 recalculates instead. ``proxy:[socket]:NAME`` is served in-process from the ``dict { NAME = ... }``
 setting instead of through a dict daemon: the same rows and files, one hop fewer.
 
-Drivers: ``file:PATH`` (Dovecot's line format: key, value, key, value...; replaced whole under a
-dotlock, as dict-file does by default) and ``mysql:MAP_FILE`` (a dict-sql map file read by
-``pydovecot.config.ext.dict_sql``, through PyMySQL; quota calls run in the storage worker
-threads, where blocking is allowed).
+Drivers: ``file:PATH`` (:mod:`pydovecot.dict.file`, shared with mailbox attributes) and
+``mysql:MAP_FILE`` (a dict-sql map file read by ``pydovecot.config.ext.dict_sql``, through
+PyMySQL; quota calls run in the storage worker threads, where blocking is allowed).
 """
 
 from __future__ import annotations
 
-import os
-import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from pydovecot.dict import DictError, resolve_uri
+from pydovecot.dict.file import FileDict
+
 from .usage import MailboxTotals, Usage
+
+__all__ = ["DictError", "FileDict", "resolve_uri"]  # their home is pydovecot.dict; re-exported for callers
 
 BYTES_KEY = "priv/quota/storage"
 COUNT_KEY = "priv/quota/messages"
 _OPTIONS = ("noenforcing", "ignoreunlimited", "hidden", "no-unset")
-
-
-class DictError(Exception):
-    pass
 
 
 class DictStore(Protocol):
@@ -68,16 +66,6 @@ def parse_args(setting_value: str) -> DictQuotaArgs:
         return DictQuotaArgs(username, tuple(options), rest)
 
 
-def resolve_uri(uri: str, named: Mapping[str, str]) -> str:
-    """``proxy:[socket]:NAME`` -> the URI of the dict NAME in ``dict { }``."""
-    if not uri.startswith("proxy:"):
-        return uri
-    name = uri.split(":", 2)[2] if uri.count(":") >= 2 else ""
-    if name not in named:
-        raise DictError(f"dict {name!r} is not configured in dict {{ }}")
-    return named[name]
-
-
 def open_store(uri: str, username: str) -> DictStore:
     driver, _, args = uri.partition(":")
     if driver == "file":
@@ -90,10 +78,12 @@ def open_store(uri: str, username: str) -> DictStore:
 class DictBackend:
     """A UsageBackend over a DictStore."""
 
-    def __init__(self, store: DictStore, totals: MailboxTotals, counted: Callable[[str], bool]) -> None:
+    def __init__(self, store: DictStore, totals: MailboxTotals, counted: Callable[[str], bool], *,
+                 vsizes: bool = False) -> None:
         self.store = store
         self._totals = totals
         self._counted = counted
+        self._vsizes = vsizes
 
     def usage(self) -> Usage:
         size, count = _number(self.store.lookup(BYTES_KEY)), _number(self.store.lookup(COUNT_KEY))
@@ -108,9 +98,9 @@ class DictBackend:
 
     def recalculate(self) -> Usage:
         size = count = 0
-        for vname, physical, _virtual, messages in self._totals():
+        for vname, physical, virtual, messages in self._totals():
             if self._counted(vname):
-                size += physical
+                size += virtual if self._vsizes else physical
                 count += messages
         self.store.set({BYTES_KEY: size, COUNT_KEY: count})
         return Usage(size, count)
@@ -122,73 +112,6 @@ def _number(value: str | None) -> int | None:
     except ValueError:
         return None
     return number if number >= 0 else None
-
-
-# --- file: ------------------------------------------------------------------------------------
-
-class FileDict:
-    LOCK_TIMEOUT = 30.0
-    STALE_AFTER = 120.0
-
-    def __init__(self, path: str) -> None:
-        self.path = path
-
-    def read(self) -> dict[str, str]:
-        try:
-            with open(self.path, encoding="utf-8") as f:
-                lines = f.read().split("\n")
-        except FileNotFoundError:
-            return {}
-        return {lines[i]: lines[i + 1] for i in range(0, len(lines) - 1, 2)}
-
-    def lookup(self, key: str) -> str | None:
-        return self.read().get(key)
-
-    def set(self, values: Mapping[str, int]) -> None:
-        self._update(lambda data: (data.update({k: str(v) for k, v in values.items()}), True)[1])
-
-    def increment(self, deltas: Mapping[str, int]) -> bool:
-        def apply(data: dict[str, str]) -> bool:
-            if any(key not in data for key in deltas):
-                return False
-            for key, delta in deltas.items():
-                data[key] = str(int(data[key]) + delta)
-            return True
-        return self._update(apply)
-
-    def _update(self, change: Callable[[dict[str, str]], bool]) -> bool:
-        lock = self.path + ".lock"
-        fd = self._dotlock(lock)
-        try:
-            data = self.read()
-            if not change(data):
-                return False
-            os.write(fd, "".join(f"{k}\n{v}\n" for k, v in data.items()).encode())
-            # The dotlock file becomes the new dict: readers see the old or the new file, whole.
-            os.rename(lock, self.path)
-            return True
-        except BaseException:
-            if os.path.exists(lock):
-                os.unlink(lock)
-            raise
-        finally:
-            os.close(fd)
-
-    def _dotlock(self, lock: str) -> int:
-        deadline = time.monotonic() + self.LOCK_TIMEOUT
-        while True:
-            try:
-                return os.open(lock, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            except FileExistsError:
-                try:
-                    if time.time() - os.stat(lock).st_mtime > self.STALE_AFTER:
-                        os.unlink(lock)  # left by a crashed writer
-                        continue
-                except FileNotFoundError:
-                    continue
-                if time.monotonic() > deadline:
-                    raise DictError(f"Timeout waiting for dotlock {lock}") from None
-                time.sleep(0.01)
 
 
 # --- mysql: (dict-sql) --------------------------------------------------------------------------

@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from pydovecot.storage.interface import Mailbox, MailboxError
+from pydovecot.storage.maildir.save import virtual_size
 
 from ..hooks import MailboxWrapper, MailPlugin
 from ..registry import PluginError, register
@@ -36,6 +37,12 @@ class QuotaPlugin(MailPlugin):
             self.roots = quota_roots(user.settings.plugin)
         except QuotaConfigError as exc:
             raise PluginError(f"quota: {exc}") from exc
+        # quota_vsizes: count virtual sizes (CRLF line endings) instead of the files' sizes.
+        self.vsizes = self.setting_bool("quota_vsizes")
+        for root in self.roots:
+            if root.backend == "count" and not self.vsizes:
+                raise PluginError(f"Failed to initialize quota: Quota root {root.name}: count quota init failed: "
+                                  "quota count backend requires quota_vsizes=yes")
         self.exceeded_message = self.setting("quota_exceeded_message") or DEFAULT_EXCEEDED
         max_size = self.setting("quota_max_mail_size")
         self.max_mail_size = parse_size(max_size, "b") if max_size and max_size != "0" else 0
@@ -57,13 +64,13 @@ class QuotaPlugin(MailPlugin):
             return root.limits_for(vname) is not None
 
         if root.backend == "dict":
-            return self._dict_backend(root, counted)
+            return self._dict_backend(root, counted, self.vsizes)
         if root.backend == "maildir":
             location = self.user.namespaces.inbox_namespace.location
             return MaildirsizeBackend(location.root, root.limits_for(None) or (0, 0), self._totals, counted)
         return CountBackend(self._totals, counted)
 
-    def _dict_backend(self, root: QuotaRoot, counted: Callable[[str], bool]) -> UsageBackend:
+    def _dict_backend(self, root: QuotaRoot, counted: Callable[[str], bool], vsizes: bool) -> UsageBackend:
         from pydovecot.config.errors import ConfigError
 
         from .dict_backend import DictBackend, DictError, open_store, parse_args, resolve_uri
@@ -74,7 +81,14 @@ class QuotaPlugin(MailPlugin):
             store = open_store(resolve_uri(args.uri, named), args.username or self.user.username)
         except (DictError, ConfigError) as exc:
             raise PluginError(f"quota: {exc}") from exc
-        return DictBackend(store, self._totals, counted)
+        return DictBackend(store, self._totals, counted, vsizes=vsizes)
+
+    def message_sizes(self, mailbox: Mailbox) -> dict[int, int]:
+        """Each message's size as this quota counts it (virtual with quota_vsizes)."""
+        messages = mailbox.sync().messages
+        if self.vsizes:
+            return {m.uid: m.vsize for m in messages}
+        return {m.uid: m.size for m in messages}
 
     def usage(self, root: QuotaRoot) -> Usage:
         return self.backends[root.setting].usage()
@@ -184,7 +198,8 @@ class _QuotaMailbox(MailboxWrapper):
 
     def append(self, data: bytes, *, flags: Iterable[str] = (), keywords: Iterable[str] = (),
                internaldate: float | None = None, **backend: Any) -> int:
-        size = len(self.saved_form(data))
+        saved = self.saved_form(data)
+        size = virtual_size(saved) if self.plugin.vsizes else len(saved)
         self.plugin.check_save(self.vname, size)
         before = self.plugin.usage_before()
         uid = super().append(data, flags=flags, keywords=keywords, internaldate=internaldate, **backend)
@@ -193,14 +208,14 @@ class _QuotaMailbox(MailboxWrapper):
 
     def copy_to(self, uids: Sequence[int], target: Mailbox) -> tuple[tuple[int, int], ...]:
         # Dovecot copies in one transaction: over quota, nothing is copied (not the first few).
-        sizes = {m.uid: m.size for m in self.inner.sync().messages}
+        sizes = self.plugin.message_sizes(self.inner)
         chosen = [sizes[uid] for uid in set(uids) if uid in sizes]
         if len(chosen) > 1:
             self.plugin.check_save(target.vname, sum(chosen), len(chosen))
         return super().copy_to(uids, target)
 
     def expunge(self, uids: Sequence[int]) -> tuple[int, ...]:
-        sizes = {m.uid: m.size for m in self.inner.sync().messages}
+        sizes = self.plugin.message_sizes(self.inner)
         before = self.plugin.usage_before()
         done = self.inner.expunge(uids)
         if done:
