@@ -9,12 +9,21 @@ mailbox's ``append`` returned, i.e. after the file was fsynced and renamed into 
 from __future__ import annotations
 
 import email.utils
+import errno
 import logging
+import os
+import stat
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any, Protocol, runtime_checkable
 
+from pydovecot.storage.interface import MailboxError
 from pydovecot.storage.mail_user import MailUser
+from pydovecot.storage.mailbox import MaildirIndexedMailbox
+from pydovecot.storage.maildir import permissions
+from pydovecot.storage.maildir.filename import base_name
+from pydovecot.storage.maildir.save import save_hardlink, save_message_full, virtual_size
 
 log = logging.getLogger("pydovecot.lmtp")
 
@@ -26,12 +35,63 @@ class DeliveryTempFail(RuntimeError):
     """The message could not be stored now; LMTP answers 451, the LDA exits EX_TEMPFAIL."""
 
 
+# The MailboxError code of a save refused for the user's quota (Dovecot's MAIL_ERROR_NOQUOTA).
+OVERQUOTA = "OVERQUOTA"
+
+
+class DeliveryOverQuota(RuntimeError):
+    """The recipient's quota refused the message: LMTP answers ``552 5.2.2`` (``452 4.2.2`` with
+    ``quota_full_tempfail``) with the quota's message; ``log_lines`` say what was tried."""
+
+    def __init__(self, message: str, log_lines: list[str]) -> None:
+        super().__init__(message)
+        self.log_lines = log_lines
+
+
+@runtime_checkable
+class SaveLimiter(Protocol):
+    """A mail plugin that limits saves (the quota plugin): ``check_save`` raises a MailboxError
+    with code OVERQUOTA when ``size`` more bytes may not go into ``vname``."""
+
+    def check_save(self, vname: str, size: int, count: int = 1) -> None: ...
+
+
+def over_quota(user: MailUser) -> str | None:
+    """``lmtp_rcpt_check_quota``: the refusal text when the user's INBOX is already full, i.e.
+    not even one more byte fits (Dovecot's STATUS_CHECK_OVER_QUOTA); None when it is not.
+
+    Synchronous, as the user (``call_as``)."""
+    for plugin in user.plugins:
+        if isinstance(plugin, SaveLimiter):
+            try:
+                plugin.check_save("INBOX", 1)
+            except MailboxError as exc:
+                if exc.code == OVERQUOTA:
+                    return str(exc)
+                raise
+    return None
+
+
+@dataclass(frozen=True)
+class SavedFile:
+    """A delivered message's file, which the transaction's later recipients copy (Dovecot keeps
+    the first saved mail and copies it: hard links with ``maildir_copy_with_hardlinks``)."""
+
+    path: str
+    base: str
+    """The base name without ``,S=``/``,W=`` (the message's GUID): the copies keep it."""
+    crlf: bool = False
+    """Stored with CRLF line ends (``mail_save_crlf``): linked only where copies are stored so."""
+
+
 @dataclass
 class DeliveryResult:
     mailbox: str
     uid: int
     log_lines: list[str] = field(default_factory=list)
     """Info lines (``msgid=...: saved mail to INBOX``) in the order Dovecot writes them."""
+    saved: SavedFile | None = None
+    """The file, when asked for (``keep_file``) and the mailbox is a Maildir."""
 
 
 def to_lf(data: bytes) -> bytes:
@@ -63,8 +123,13 @@ def _header_section(data: bytes) -> bytes:
     lookups below then never split or scan a large body."""
     if data[:1] == b"\n" or data[:2] == b"\r\n":
         return b""
-    ends = [pos for pos in (data.find(b"\n\n"), data.find(b"\n\r\n")) if pos >= 0]
-    return data[: min(ends) + 1] if ends else data
+    end = data.find(b"\n\n")
+    # A CRLF blank line can only end the headers before the first LF one: never scan past it
+    # (stored mail is LF, and a search for "\n\r\n" would otherwise read the whole body).
+    crlf = data.find(b"\n\r\n", 0, len(data) if end < 0 else end + 2)
+    if crlf >= 0:
+        end = crlf
+    return data[: end + 1] if end >= 0 else data
 
 
 def log_message(fmt: str, data: bytes, sender: str, what: str) -> str:
@@ -132,10 +197,14 @@ def trace_headers(trace: TraceInfo, *, delivered_to: str | None, received: bool,
 
 
 def deliver(user: MailUser, mailbox: str, data: bytes, *, sender: str, autocreate: bool = False,
-            autosubscribe: bool = False) -> DeliveryResult:
+            autosubscribe: bool = False, copy_of: SavedFile | None = None,
+            keep_file: bool = False) -> DeliveryResult:
     """Save ``data`` (already LF, headers added) into ``mailbox``, falling back to INBOX as Dovecot does.
 
-    Synchronous: call through run_as. Raises DeliveryTempFail when even INBOX cannot take it.
+    ``copy_of``: the same message as already saved for an earlier recipient: the copy keeps its
+    base name and is a hard link of it when the mailbox's settings and permissions allow.
+    ``keep_file``: report the saved file (for such copies). Synchronous: call through run_as.
+    Raises DeliveryTempFail when even INBOX cannot take it.
     """
     fmt = user.settings.str("deliver_log_format") or "msgid=%m: %$"
     lines: list[str] = []
@@ -158,11 +227,65 @@ def deliver(user: MailUser, mailbox: str, data: bytes, *, sender: str, autocreat
         except Exception as exc:
             raise DeliveryTempFail(f"open INBOX: {exc}") from exc
     try:
-        uid = box.append(data)
+        if copy_of is not None and isinstance(box, MaildirIndexedMailbox):
+            uid = _save_copy(user, box, data, copy_of)
+        else:
+            uid = box.append(data)
+    except MailboxError as exc:
+        if exc.code != OVERQUOTA:
+            raise DeliveryTempFail(f"save to {target}: {exc}") from exc
+        lines.append(log_message(fmt, data, sender, f"save failed to {target}: {exc}"))
+        raise DeliveryOverQuota(str(exc), lines) from exc
     except Exception as exc:
         raise DeliveryTempFail(f"save to {target}: {exc}") from exc
     lines.append(log_message(fmt, data, sender, f"saved mail to {target}"))
-    return DeliveryResult(target, uid, lines)
+    saved = None
+    # Only a plugin-free mailbox's file holds the message's own bytes (zlib stores others).
+    if keep_file and isinstance(box, MaildirIndexedMailbox):
+        try:
+            path = box.path_of(uid)
+        except OSError:
+            path = None  # saved all the same; the later recipients just get their own file
+        if path is not None:
+            saved = SavedFile(path, base_name(os.path.basename(path)).partition(",")[0], box.save_crlf)
+    return DeliveryResult(target, uid, lines, saved)
+
+
+def _save_copy(user: MailUser, box: MaildirIndexedMailbox, data: bytes, source: SavedFile) -> int:
+    """One more recipient's copy of a message saved already (``box`` is plugin-free: no plugin
+    needs to see this save). A hard link when ``maildir_copy_with_hardlinks`` allows and the
+    file is as this user would create it (owner, group, mode: Dovecot's
+    ``mail_storage_copy_can_use_hardlink``), else the bytes under the same base name."""
+    stored = box.saved_form(data)
+    size, vsize = len(stored), virtual_size(stored)
+    options: dict[str, Any] = {
+        "fsync": box.fsync, "control_dir": box.control_dir, "uidvalidity_dir": box.uidvalidity_dir,
+        "privileged_gid": box.privileged_gid, "basename": source.base,
+    }
+    if box.copy_with_hardlinks and box.save_crlf == source.crlf and _same_permissions(user, box, source.path):
+        try:
+            return save_hardlink(box.path, source.path, size=size, vsize=vsize, **options).uid
+        except OSError as exc:
+            if exc.errno not in (errno.EXDEV, errno.EPERM, errno.EMLINK, errno.EACCES, errno.ENOENT):
+                raise
+    return save_message_full(box.path, stored, **options).uid
+
+
+def _same_permissions(user: MailUser, box: MaildirIndexedMailbox, source: str) -> bool:
+    try:
+        st = os.stat(source)
+        perms = permissions.of_directory(box.path, privileged_gid=box.privileged_gid)
+        folder = os.stat(box.path)
+    except OSError:
+        return False
+    owner = user.uid if user.uid is not None else os.geteuid()
+    if perms.gid is not None:
+        group = perms.gid
+    elif folder.st_mode & stat.S_ISGID:
+        group = folder.st_gid
+    else:
+        group = user.gid if user.gid is not None else os.getegid()
+    return st.st_uid == owner and st.st_gid == group and stat.S_IMODE(st.st_mode) == perms.file_mode
 
 
 def _reason(exc: Exception) -> str:

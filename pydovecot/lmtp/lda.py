@@ -22,7 +22,7 @@ from pydovecot.log import Log
 from pydovecot.storage.access import call_as
 from pydovecot.storage.mail_user import create_mail_user
 
-from .delivery import DeliveryTempFail, deliver, to_lf
+from .delivery import DeliveryOverQuota, DeliveryTempFail, deliver, to_lf
 from .session_id import new_delivery_session_id
 from .userdb import lookup_user
 
@@ -140,6 +140,11 @@ async def _deliver(tree: object, opts: Options, data: bytes) -> int:
         try:
             user = create_mail_user(node, username, fields, service="lda")
             outcome = call_as(user.uid, user.gid, _save, user, opts, data)
+        except DeliveryOverQuota as exc:
+            # Dovecot would bounce (or, with -e, exit EX_NOPERM); we do not bounce yet: retry later.
+            for line in exc.log_lines:
+                user_log.info(line)
+            return EX_TEMPFAIL
         except (DeliveryTempFail, Exception) as exc:  # noqa: BLE001 - storage failures are temporary
             user_log.error(str(exc))
             return EX_TEMPFAIL

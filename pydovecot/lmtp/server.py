@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import gc
 import logging
 import os
 import socket
@@ -23,11 +24,22 @@ from aiosmtpd.lmtp import LMTP
 
 from pydovecot.config.tree import Node, SettingsTree
 from pydovecot.login.connection import ConnectionInfo
-from pydovecot.storage.access import call_as, run_as
+from pydovecot.storage.access import call_as, preload_modules, run_as
 from pydovecot.storage.mail_user import create_mail_user
 
 from .address import orcpt_address
-from .delivery import CRITICAL_MSG, DeliveryResult, DeliveryTempFail, TraceInfo, deliver, to_lf, trace_headers
+from .delivery import (
+    CRITICAL_MSG,
+    DeliveryOverQuota,
+    DeliveryResult,
+    DeliveryTempFail,
+    SavedFile,
+    TraceInfo,
+    deliver,
+    over_quota,
+    to_lf,
+    trace_headers,
+)
 from .session import LmtpSession, Recipient, Transaction
 from .userdb import AuthServiceLike
 
@@ -68,6 +80,15 @@ class LmtpService:
     @classmethod
     async def create(cls, tree: SettingsTree, *, auth_service: AuthServiceLike) -> Self:
         return cls(tree, auth_service)
+
+    @staticmethod
+    def prepare_worker() -> None:
+        """In a worker process before it accepts: the imports every delivery's first switch to
+        a user's identity makes (a few hundred ms) are not paid by the first client's mail, and
+        the modules' objects are moved out of the garbage collector's sight (they live as long
+        as the process: the collections that deliveries trigger need not walk them each time)."""
+        preload_modules()
+        gc.freeze()
 
     # -- connections ----------------------------------------------------------------------------
 
@@ -150,12 +171,18 @@ class LmtpService:
         unique = [rcpt for rcpt in tx.recipients if rcpt.duplicate_of is None]
         trace = TraceInfo(tx.sender, session.helo or "unknown",
                           session.conn.remote_ip, self.hostname, tx.id, time.time())
+        # Several recipients get the same bytes (no per-recipient header then): as Dovecot, the
+        # first one saved is copied for the others, hard-linked where the settings allow.
+        first: SavedFile | None = None
         for rcpt in unique:
-            rcpt.reply = await self._deliver_one(node, trace, rcpt, data, single=len(unique) == 1)
+            rcpt.reply, saved = await self._deliver_one(node, trace, rcpt, data, single=len(unique) == 1,
+                                                        copy_of=first)
+            if first is None and saved is not None:
+                first = saved
         return [(rcpt.duplicate_of or rcpt).reply for rcpt in tx.recipients]
 
     async def _deliver_one(self, node: Node, trace: TraceInfo, rcpt: Recipient, data: bytes, *,
-                           single: bool) -> str:
+                           single: bool, copy_of: SavedFile | None = None) -> tuple[str, SavedFile | None]:
         address = rcpt.path.address
         prefix = f"lmtp({rcpt.username})<{os.getpid()}><{rcpt.session_id}>: "
         mode = str(node.get("lmtp_hdr_delivery_address") or "final")
@@ -174,21 +201,51 @@ class LmtpService:
             # One worker-thread hop for the user and the save. No per-user queue: concurrent saves
             # into one mailbox write their files in parallel and are published together under one
             # uidlist lock (maildir/save.py).
-            result = await run_as(None, None, _create_and_deliver, node, rcpt, mailbox, headers + data, trace.sender)
+            result = await run_as(None, None, _create_and_deliver, node, rcpt, mailbox, headers + data, trace.sender,
+                                  copy_of, not single and copy_of is None)
+        except DeliveryOverQuota as exc:
+            for line in exc.log_lines:
+                log.info("%s", line, extra={"dovecot_prefix": prefix})
+            return f"{_over_quota_code(node)} <{address}> {exc}", None
         except (DeliveryTempFail, Exception) as exc:  # noqa: BLE001 - every storage failure is temporary
             log.error("%s", exc, extra={"dovecot_prefix": prefix})
-            return f"451 4.2.0 <{address}> {CRITICAL_MSG}"
+            return f"451 4.2.0 <{address}> {CRITICAL_MSG}", None
         for line in result.log_lines:
             log.info("%s", line, extra={"dovecot_prefix": prefix})
-        return f"250 2.0.0 <{address}> {rcpt.session_id} Saved"
+        return f"250 2.0.0 <{address}> {rcpt.session_id} Saved", result.saved
 
 
-def _create_and_deliver(node: Node, rcpt: Recipient, mailbox: str, message: bytes, sender: str) -> DeliveryResult:
+    # -- lmtp_rcpt_check_quota ------------------------------------------------------------------
+
+    async def rcpt_quota_reply(self, conn: ConnectionInfo, address: str, username: str,
+                               fields: dict[str, str]) -> str | None:
+        """The RCPT reply refusing a recipient already over quota, when ``lmtp_rcpt_check_quota``
+        asks for the check (Dovecot then refuses before DATA); None to accept."""
+        node = self.node_for(conn)
+        if not node.get("lmtp_rcpt_check_quota"):
+            return None
+        error = await run_as(None, None, _create_and_check_quota, node, username, fields)
+        return None if error is None else f"{_over_quota_code(node)} <{address}> {error}"
+
+
+def _over_quota_code(node: Node) -> str:
+    """``quota_full_tempfail = yes`` makes a full mailbox a temporary failure."""
+    return "452 4.2.2" if node.get("quota_full_tempfail") else "552 5.2.2"
+
+
+def _create_and_check_quota(node: Node, username: str, fields: dict[str, str]) -> str | None:
+    user = create_mail_user(node, username, fields, service="lmtp")
+    return call_as(user.uid, user.gid, over_quota, user)
+
+
+def _create_and_deliver(node: Node, rcpt: Recipient, mailbox: str, message: bytes, sender: str,
+                        copy_of: SavedFile | None = None, keep_file: bool = False) -> DeliveryResult:
     """In a worker thread: build the user (as root, like the lookup), then save as the user."""
     user = create_mail_user(node, rcpt.username, rcpt.fields, service="lmtp")
     save = functools.partial(deliver, user, mailbox, message, sender=sender,
                              autocreate=bool(node.get("lda_mailbox_autocreate")),
-                             autosubscribe=bool(node.get("lda_mailbox_autosubscribe")))
+                             autosubscribe=bool(node.get("lda_mailbox_autosubscribe")),
+                             copy_of=copy_of, keep_file=keep_file)
     return call_as(user.uid, user.gid, save)
 
 

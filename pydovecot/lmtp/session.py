@@ -101,7 +101,8 @@ class LmtpSession:
             return "READY"
         if self.tx.chunks is not None:
             return "DATA"
-        return "RCPT TO" if self.tx.rcpt_commands else "MAIL FROM"
+        # Dovecot enters RCPT TO with the first recipient it accepts, not with a refused one.
+        return "RCPT TO" if self.tx.recipients else "MAIL FROM"
 
     async def run(self) -> None:
         log.info("Connect from %s", self.conn.remote_ip or "unix", extra={"dovecot_prefix": self.prefix})
@@ -236,6 +237,14 @@ class LmtpSession:
         user, fields = answer.user, answer.fields
         if not self.service.take_slot(user):
             return f"451 4.3.0 <{address}> Too many concurrent deliveries for user", None
+        try:
+            refused = await self.service.rcpt_quota_reply(self.conn, address, user, fields)
+        except Exception:  # noqa: BLE001 - the user's storage could not be opened: try later
+            log.exception("quota check failed", extra={"dovecot_prefix": self.prefix})
+            refused = f"451 4.3.0 <{address}> Temporary internal error"
+        if refused is not None:
+            self.service.release_slot(user)
+            return refused, None
         sid = tx.id if index == 1 else f"{tx.id}:R{index}"
         return "250 2.1.5 OK", Recipient(path, user, detail, fields, sid)
 

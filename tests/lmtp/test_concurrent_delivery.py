@@ -20,13 +20,17 @@ def _message(c: int, n: int) -> bytes:
     return b"Message-ID: <c%d-%d@t>\r\nSubject: c%d n%d\r\n\r\n" % (c, n, c, n) + b"line\r\n" * (100 * (n + 1))
 
 
-def _client(port: int, c: int, replies: list[bytes]) -> None:
+def _client(port: int, c: int, replies: list[bytes], together: threading.Barrier | None = None) -> None:
+    """One connection's deliveries; with ``together``, wait until every party of the barrier
+    holds a greeted connection before delivering (each is then served at the same time)."""
     with socket.create_connection(("127.0.0.1", port), timeout=30) as sock:
         f = sock.makefile("rb")
         f.readline()
         sock.sendall(b"LHLO t\r\n")
         while not f.readline().startswith(b"250 "):
             pass
+        if together is not None:
+            together.wait(60)
         for n in range(PER_CONNECTION):
             msg = _message(c, n)
             sock.sendall(b"MAIL FROM:<s@t>\r\nRCPT TO:<alice@example.test>\r\nBDAT %d LAST\r\n" % len(msg) + msg)

@@ -17,10 +17,14 @@ Steps, each leaving the mailbox consistent if the process dies right after it:
 
 Plain saves (no flags, no keywords) made at the same time by this process's threads into one
 maildir are published together (group commit): step 1 runs in each thread in parallel, then one
-of them takes the lock once for all of them, renames every file, fsyncs ``new/`` once and appends
-all their UID records in one write and one fdatasync. Each save still returns only after its own
-file, the directory and the uidlist are on disk, exactly as when saved alone; Dovecot does the
-same per transaction (``maildir_transaction_fsync_dirs`` then one uidlist write).
+of them takes the lock once for all of them, renames every file and appends all their UID
+records in one write, releases the lock, then fsyncs ``new/`` and fdatasyncs the uidlist once.
+Each save still returns only after its own file, the directory and the uidlist are on disk,
+exactly as when saved alone; Dovecot does the same per transaction
+(``maildir_transaction_fsync_dirs`` then one uidlist write). Flushing outside the lock lets
+other processes saving into the same maildir (LMTP workers) take it meanwhile, and while they
+wait for it they are woken as soon as it is released (``dotlock``'s notify, as Dovecot's
+uidlist lock).
 
 ``S`` is the size of the bytes as stored; ``W`` the size with every bare LF counted as
 CRLF (the size IMAP reports).
@@ -58,7 +62,9 @@ class SavedMessage:
 
 def virtual_size(data: bytes) -> int:
     """The size with CRLF line endings: bare LFs count two bytes."""
-    return len(data) + data.count(b"\n") - data.count(b"\r\n")
+    # Mail is stored with LF line ends: skip the (slower) two-byte count when there is no CR.
+    crlf = data.count(b"\r\n") if b"\r" in data else 0
+    return len(data) + data.count(b"\n") - crlf
 
 
 def save_message(
@@ -116,18 +122,23 @@ def save_message_full(
     stored: bytes | None = None,
     privileged_gid: int | None = None,
     on_saved: Callable[[SavedMessage], None] | None = None,
+    basename: str | None = None,
 ) -> SavedMessage:
     """``stored``: the bytes written to disk when they differ from the message (compressed by
-    the zlib plugin); the name's ``S=``/``W=`` sizes are always the message's own."""
+    the zlib plugin); the name's ``S=``/``W=`` sizes are always the message's own.
+    ``basename``: the file's base name when free (a copy of a message keeps its source's
+    base, its GUID, as Dovecot's copies do); a new one otherwise."""
     ensure_maildir(path, privileged_gid=privileged_gid)
     perms = _file_permissions(path, mode, privileged_gid)
     host = hostname if hostname is not None else dotlock.system_hostname()
-    base, tmp_path = _write_tmp(path, data if stored is None else stored, host, perms, fsync, internaldate)
+    vsize = virtual_size(data)
+    bases = _bases(path, host, basename, len(data), vsize)
+    base, tmp_path = _write_tmp(path, data if stored is None else stored, bases, perms, fsync, internaldate)
     if not flags and not keywords:
-        pending = _PendingSave(base, tmp_path, len(data), virtual_size(data), on_saved)
+        pending = _PendingSave(base, tmp_path, len(data), vsize, on_saved)
         group = _PublishGroup(path, control_dir, uidvalidity_dir, fsync, perms, mail_max_lock_timeout)
         return group.publish(pending)
-    return _publish(path, base, tmp_path, len(data), virtual_size(data), flags=flags, keywords=keywords,
+    return _publish(path, base, tmp_path, len(data), vsize, flags=flags, keywords=keywords,
                     fsync=fsync, control_dir=control_dir, uidvalidity_dir=uidvalidity_dir, perms=perms,
                     mail_max_lock_timeout=mail_max_lock_timeout, on_saved=on_saved)
 
@@ -146,10 +157,12 @@ def save_hardlink(
     hostname: str | None = None,
     mail_max_lock_timeout: int = 0,
     privileged_gid: int | None = None,
+    basename: str | None = None,
 ) -> SavedMessage:
     """Copy the message file ``source`` into the maildir at ``path`` without copying data
-    (``maildir_copy_with_hardlinks``): ``link()`` it into ``tmp/`` under a new base name,
-    then publish it like a save. The copy shares the source's mtime, so its INTERNALDATE.
+    (``maildir_copy_with_hardlinks``): ``link()`` it into ``tmp/`` under a new base name
+    (``basename`` when free), then publish it like a save. The copy shares the source's
+    mtime, so its INTERNALDATE.
 
     Raises :class:`OSError` (e.g. ``EXDEV`` across file systems, ``EPERM``) when no link can be
     made; the caller then copies the bytes instead, as Dovecot does.
@@ -157,7 +170,7 @@ def save_hardlink(
     ensure_maildir(path, privileged_gid=privileged_gid)
     host = hostname if hostname is not None else dotlock.system_hostname()
     tmp_dir = os.path.join(path, TMP_DIR)
-    for base in _candidate_bases(host):
+    for base in _bases(path, host, basename, size, vsize):
         tmp_path = os.path.join(tmp_dir, base)
         try:
             os.link(source, tmp_path)
@@ -332,11 +345,6 @@ class _PublishGroup:
                 if not moved:
                     return
                 uids = self._assign_uids(control, [final for _, final in moved], lock)
-                if self.fsync is not FsyncMode.NEVER:
-                    # Both flushed before any save returns, the renames and the records in one
-                    # journal commit where the file system allows (one commit, not two).
-                    _fsync_dir(new_dir)
-                    _datasync_path(uidlist_path(control))
                 for item, final in moved:
                     item.saved = SavedMessage(uid=uids[final], filename=final, subdir=NEW_DIR)
                     if item.on_saved is not None:
@@ -344,6 +352,13 @@ class _PublishGroup:
                             item.on_saved(item.saved)
                         except Exception as exc:  # noqa: BLE001 - that save's caller gets it
                             item.error = exc
+            if self.fsync is not FsyncMode.NEVER:
+                # Flushed before any save returns, but after the lock is released: the renames
+                # and records are already ordered (UIDs given under the lock), and the next
+                # holder -- another process saving here -- need not wait for our disk. Its own
+                # flushes of the same directory and file then share the journal commits.
+                _fsync_dir(new_dir)
+                _datasync_path(uidlist_path(control))
         except BaseException as exc:  # noqa: BLE001 - every waiting save gets the failure
             for item in batch:
                 if item.error is None:
@@ -390,11 +405,21 @@ def _candidate_bases(host: str) -> Iterator[str]:
         secs, usecs = divmod(secs * 1_000_000 + usecs + 1, 1_000_000)
 
 
+def _bases(path: str, host: str, wanted: str | None, size: int, vsize: int) -> Iterator[str]:
+    """``wanted`` first unless ``new/`` already holds a file of that name (the rename would
+    replace it; ``tmp/`` is checked by the exclusive create), then fresh names."""
+    if wanted and "/" not in wanted and not os.path.lexists(
+            os.path.join(path, NEW_DIR, add_size_fields(wanted, size, vsize))):
+        yield wanted
+    yield from _candidate_bases(host)
+
+
 def _write_tmp(
-    path: str, data: bytes, host: str, perms: permissions.Permissions, fsync: FsyncMode, internaldate: float | None
+    path: str, data: bytes, bases: Iterable[str], perms: permissions.Permissions, fsync: FsyncMode,
+    internaldate: float | None
 ) -> tuple[str, str]:
     tmp_dir = os.path.join(path, TMP_DIR)
-    for base in _candidate_bases(host):
+    for base in bases:
         tmp_path = os.path.join(tmp_dir, base)
         try:
             fd = permissions.create_file(tmp_path, os.O_WRONLY | os.O_EXCL, perms)

@@ -311,8 +311,12 @@ def read_uidlist(control_dir: str) -> Uidlist | None:
 
 # control_dir -> (the file's (inode, size, mtime), its parse). Appends change the size and
 # rewrites the inode, so a matching key means the file is as parsed; holders of the lock then
-# reuse the parse instead of reading the whole file again for every save.
+# reuse the parse instead of reading the whole file again for every save. When only records
+# were appended since (another process saved), just those bytes are read and parsed.
 _parsed: dict[str, tuple[tuple[int, int, int], Uidlist]] = {}
+# control_dir -> (the Uidlist in _parsed it belongs to, the base names of its records): the
+# "same file twice" check of an appended record, made once per full parse, not per append.
+_parsed_bases: dict[str, tuple[Uidlist, set[str]]] = {}
 
 
 def _fd_key(fd: int) -> tuple[int, int, int]:
@@ -339,11 +343,51 @@ def _parse_fd_cached(control_dir: str, fd: int) -> Uidlist:
     hit = _parsed.get(control_dir)
     if hit is not None and hit[0] == key:
         return hit[1]
+    if hit is not None:
+        grown = _parse_appended(control_dir, fd, hit, key)
+        if grown is not None:
+            return grown
     data = _read_fd(fd)
     parsed = parse_uidlist(data)
     if _fd_key(fd) == key == (key[0], len(data), key[2]):
         _parsed[control_dir] = (key, parsed)  # not grown while we read it
     return parsed
+
+
+def _parse_appended(control_dir: str, fd: int, hit: tuple[tuple[int, int, int], Uidlist],
+                    key: tuple[int, int, int]) -> Uidlist | None:
+    """The cached parse plus the records appended after it, when that is all that changed (same
+    inode, larger, complete well-formed lines with rising UIDs and new names); else None and
+    the caller reads the whole file (which gives the same answer, slowly)."""
+    (ino, size, _), cached = hit
+    if key[0] != ino or key[1] <= size or cached.version != VERSION or cached.partial_tail:
+        return None
+    data = os.pread(fd, key[1] - size, size)
+    if len(data) != key[1] - size or not data.endswith(b"\n") or b"\r" in data:
+        return None
+    text = "\n" + data.decode("utf-8", "surrogateescape")
+    found = _FAST_RECORD_RE.findall(text, 1, len(text) - 1)
+    if len(found) != data.count(b"\n"):
+        return None
+    uids = [int(uid) for uid, _, _ in found]
+    last = cached.records[-1].uid if cached.records else 0
+    if uids[-1] > MAX_UID or any(a >= b for a, b in zip([last, *uids], uids, strict=False)):
+        return None
+    known = _parsed_bases.get(control_dir)
+    bases = known[1] if known is not None and known[0] is cached else {r.base for r in cached.records}
+    new_bases = [name.partition(":")[0] for _, _, name in found]
+    if len(set(new_bases)) != len(new_bases) or not bases.isdisjoint(new_bases):
+        return None
+    records = tuple(
+        build(UidlistRecord, uid=uid, filename=name, extensions=tuple(exts.split()) if exts else ())
+        for uid, (_, exts, name) in zip(uids, found, strict=True)
+    )
+    updated = replace(cached, records=cached.records + records)
+    if _fd_key(fd) == key:  # not grown again while we read it
+        bases.update(new_bases)
+        _parsed[control_dir] = (key, updated)
+        _parsed_bases[control_dir] = (updated, bases)
+    return updated
 
 
 def lock_uidlist(
@@ -362,6 +406,7 @@ def lock_uidlist(
         nonblock=nonblock,
         hostname=hostname,
         mode=mode,
+        notify=True,  # as Dovecot's maildir-uidlist.c: wake when the holder lets go
     )
 
 
@@ -432,6 +477,10 @@ def append_records(
         datasync(fd, fsync)
         updated = replace(current, records=current.records + tuple(records))
         _parsed[control_dir] = (_fd_key(fd), updated)  # we hold the lock: nobody else appended
+        known = _parsed_bases.get(control_dir)
+        if known is not None and known[0] is current:
+            known[1].update(r.base for r in records)
+            _parsed_bases[control_dir] = (updated, known[1])
     finally:
         os.close(fd)
     return updated
