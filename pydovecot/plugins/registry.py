@@ -67,9 +67,19 @@ def load_plugins(user: MailUser, mail_plugins: str, plugin_dir: str = "/usr/lib/
         if missing:
             raise PluginError(f"Plugin {name} requires plugin {missing[0]} to be loaded first")
         loaded.append(factory(user))
+    for plugin in loaded:
+        # ``depends``: plugins that must be in the list too, in any order (Dovecot loads
+        # modules by their file's priority, so "imap_acl acl" works).
+        absent = [dep for dep in getattr(plugin, "depends", ()) if dep not in seen]
+        if absent:
+            module = getattr(plugin, "module_file", f"lib_{plugin.name}_plugin.so")
+            raise PluginError(f"Couldn't load required plugin {plugin_dir}/{module}: Plugin {absent[0]} must be "
+                              f"loaded also (you must set: mail_plugins=$mail_plugins {absent[0]})")
     return loaded
 
 
 def _import_builtin_plugins() -> None:
-    from . import acl, fts, listescape, mail_log, notify, quota, zlib  # noqa: F401 - registering is the import's effect
+    # Registering is the import's effect (zlib_imap: imap_zlib).
+    from . import acl, fts, listescape, mail_log, notify, quota, zlib, zlib_imap  # noqa: F401
+    from .acl import imap as acl_imap  # noqa: F401 - imap_acl
     from .quota import imap  # noqa: F401 - imap_quota

@@ -20,15 +20,18 @@ from pydovecot.plugins.registry import PluginError, load_plugins
 from pydovecot.varexpand import expand
 from pydovecot.varexpand.contexts import MAIL_USER, split_user
 
+from .attributes import forget_on_delete
 from .interface import Mailbox
 from .mail_location import MailLocation, MailLocationError, parse_mail_location
 from .mailbox import MaildirIndexedMailbox
 from .maildir.fsync import FsyncMode
-from .maildir.layout import INBOX, MailboxNameError
+from .maildir.layout import INBOX, LayoutKind, MailboxNameError
 from .maildir.mailbox_list import MailboxExistsError, MaildirMailboxList
 from .maildir.permissions import privileged_gid
 from .maildir.sync import ensure_maildir
+from .maildir.uidvalidity import make_private_dirs
 from .namespace import MailboxSettings, Namespace, NamespaceSet
+from .shared import LookupUser, MissingOwnerMailboxList
 
 # userdb fields that are not settings and not plugin settings.
 _IDENTITY_FIELDS = frozenset({"uid", "gid", "home", "user", "system_groups_user", "chroot", "nice"})
@@ -70,6 +73,8 @@ class MailUser:
     variables: dict[str, str | None] = field(default_factory=dict)
     plugins: list[Any] = field(default_factory=list)
     """The loaded mail plugins (:class:`pydovecot.plugins.hooks.MailPlugin`), in load order."""
+    lookup_user: LookupUser | None = None
+    """The userdb, for the owners of shared namespaces (given by the protocol layer)."""
 
     @property
     def fsync(self) -> FsyncMode:
@@ -85,7 +90,9 @@ class MailUser:
     def open_mailbox(self, vname: str, *, create_inbox: bool = True) -> Mailbox:
         """The mailbox behind a vname; INBOX is created on first use as Dovecot does."""
         ns, storage = self.resolve(vname)
-        if storage == INBOX and create_inbox:
+        if ns.owner_missing:
+            raise LookupError(f"Mailbox doesn't exist: {vname}")
+        if storage == INBOX and create_inbox and ns.owner is None:
             ensure_maildir(ns.mailbox_path(INBOX))
         elif not ns.mailbox_list.exists(storage):
             raise LookupError(f"Mailbox doesn't exist: {vname}")
@@ -94,6 +101,8 @@ class MailUser:
     def backend_mailbox(self, ns: Namespace, storage: str) -> MaildirIndexedMailbox:
         """The storage's own mailbox, without the plugins' wrappers (what plugins themselves read)."""
         path = ns.mailbox_path(storage)
+        if ns.owner is not None:
+            _shared_roots(ns)
         return MaildirIndexedMailbox(
             ns.vname(storage), path, control_dir=_mirror(ns, "CONTROL", path), index_dir=_mirror(ns, "INDEX", path),
             uidvalidity_dir=ns.mailbox_list.control_dir, fsync=self.fsync,
@@ -126,7 +135,9 @@ class MailUser:
         ns, storage = self.resolve(vname)
         for plugin in self.plugins:
             plugin.mailbox_deleting(vname)
+        forget_attributes = forget_on_delete(self, vname)
         ns.mailbox_list.delete(storage)
+        forget_attributes()
         for plugin in self.plugins:
             plugin.mailbox_deleted(vname)
 
@@ -139,8 +150,33 @@ class MailUser:
         for plugin in self.plugins:
             plugin.mailbox_renamed(old, new)
 
+    def make_shared_namespace(self, template: Namespace, owner: str, prefix: str) -> Namespace:
+        """The namespace of ``owner`` under a shared template: prefix and location expanded
+        with the owner's variables, ``~`` the accessing user's home (as Dovecot does). An
+        owner the userdb does not know gets a namespace where nothing exists."""
+        fields = self.lookup_user(owner) if self.lookup_user is not None else None
+        if fields is None:
+            location = parse_mail_location(f"maildir:{os.devnull}/user-not-found/{owner}", self.home)
+            ns = _make_namespace(template, prefix, location, self.settings)
+            ns.mailbox_list = MissingOwnerMailboxList(location.root, location.maildir_layout())
+            ns.owner, ns.owner_missing = owner, True
+            return ns
+        name = fields.get("user") or owner
+        uid, gid = _int_or_none(fields.get("uid")), _int_or_none(fields.get("gid"))
+        variables = user_variables(name, self.service, fields.get("home"), uid, gid)
+        text = template.template_location or fields.get("mail") or self.settings.str("mail_location")
+        try:
+            location = parse_mail_location(_expand(text, variables), self.home)
+        except MailLocationError as exc:
+            raise MailUserError(f"Namespace '{template.name}': {exc}") from exc
+        ns = _make_namespace(template, prefix, location, self.settings)
+        ns.owner = name
+        return ns
+
     def mailbox_visible(self, vname: str) -> bool:
         """Whether LIST may show ``vname`` to this user (every plugin agrees)."""
+        if vname in self.namespaces.shared_listed:
+            return True  # judged while listing the shared namespace (parents of visible ones too)
         return all(plugin.mailbox_visible(vname) for plugin in self.plugins)
 
     def autocreate(self) -> None:
@@ -162,11 +198,25 @@ class MailUser:
                     continue
 
 
+def _shared_roots(ns: Namespace) -> None:
+    """A shared namespace's INDEX=/CONTROL= roots (``~/shared/bob@x``), made 0700 level by level
+    as Dovecot makes them before the mailboxes' own directories go in."""
+    for key in ("CONTROL", "INDEX"):
+        base = ns.location.option(key)
+        if base and base.upper() != "MEMORY" and not os.path.isdir(base):
+            make_private_dirs(base)
+
+
 def _mirror(ns: Namespace, key: str, path: str) -> str | None:
     """A per-mailbox directory under ``CONTROL=``/``INDEX=``, mirroring the mailbox's place in the root."""
     base = ns.location.option(key)
     if not base or base.upper() == "MEMORY":
         return None
+    if ns.owner is not None and os.path.normpath(path) == os.path.normpath(ns.location.root):
+        # The owner's INBOX (the Maildir root) keeps its indexes under "INBOX" in a shared
+        # namespace's INDEX=/CONTROL= (".INBOX" with Maildir++), as Dovecot's do.
+        plusplus = ns.mailbox_list.layout.kind is LayoutKind.MAILDIRPLUSPLUS
+        return os.path.join(base, ".INBOX" if plusplus else INBOX)
     return os.path.normpath(os.path.join(base, os.path.relpath(path, ns.location.root)))
 
 
@@ -220,7 +270,8 @@ def _int_or_none(value: str | None) -> int | None:
 
 
 def create_mail_user(node: Node, username: str, fields: Mapping[str, str], *, service: str,
-                     extra_variables: Mapping[str, str | None] | None = None) -> MailUser:
+                     extra_variables: Mapping[str, str | None] | None = None,
+                     lookup_user: LookupUser | None = None) -> MailUser:
     """Build the user from the service's settings node and the userdb fields."""
     overrides, plugin = _split_fields(node, fields)
     settings = UserSettings(node, overrides, {})
@@ -235,12 +286,19 @@ def create_mail_user(node: Node, username: str, fields: Mapping[str, str], *, se
     settings.plugin = {**{k: _expand(v, variables) for k, v in configured.items()}, **plugin}
     first_valid = int(settings.get("first_valid_uid") or 0)
     if uid is not None and uid < first_valid:
-        raise MailUserError(f"Mail access for users with UID {uid} not permitted (see first_valid_uid in config file)")
+        source = "userdb lookup" if fields.get("uid") else "mail_uid setting"  # Dovecot's exact words
+        raise MailUserError(f"Mail access for users with UID {uid} not permitted "
+                            f"(see first_valid_uid in config file, uid from {source}).")
     location = _expand(settings.str("mail_location"), variables)
     namespaces = [_namespace(ns, location, variables, home, settings) for ns in node.get("namespace")]  # type: ignore[attr-defined]
     if not namespaces:
         namespaces = [_default_namespace(location, home, settings)]
-    user = MailUser(username, service, home, uid, gid, settings, NamespaceSet(namespaces), dict(fields), variables)
+    user = MailUser(username, service, home, uid, gid, settings, NamespaceSet(namespaces), dict(fields), variables,
+                    lookup_user=lookup_user)
+    if any(ns.is_template for ns in namespaces):
+        user.namespaces.make_shared = user.make_shared_namespace
+        user.namespaces.visible = user.mailbox_visible
+        user.namespaces.self_user = username
     try:
         user.plugins = load_plugins(user, settings.str("mail_plugins"), settings.str("mail_plugin_dir"))
     except PluginError as exc:
@@ -287,6 +345,7 @@ def _namespace(ns: Node, default_location: str, variables: Mapping[str, str | No
     mailbox_list = _mailbox_list(location, settings)
     separator = str(ns.get("separator") or "") or mailbox_list.separator
     prefix = _expand(str(ns.get("prefix") or ""), variables)
+    template = str(ns.get("type") or "") == "shared" and "%" in prefix
     boxes = {
         str(box.get("name")): MailboxSettings(
             str(box.get("name")), str(box.get("auto") or "no"),
@@ -296,7 +355,16 @@ def _namespace(ns: Node, default_location: str, variables: Mapping[str, str | No
     }
     return Namespace(str(ns.get("name")), str(ns.get("type") or "private"), prefix, separator,
                      bool(ns.get("inbox")), bool(ns.get("hidden")), str(ns.get("list") or "yes"),
-                     bool(ns.get("subscriptions")), location, mailbox_list, boxes)
+                     bool(ns.get("subscriptions")), location, mailbox_list, boxes,
+                     template_location=own if template else "")
+
+
+def _make_namespace(template: Namespace, prefix: str, location: MailLocation, settings: UserSettings) -> Namespace:
+    """An owner's namespace made from a shared template (see :mod:`.shared`)."""
+    return Namespace(template.name, template.type, prefix, template.separator, False, template.hidden,
+                     template.list, template.subscriptions, location, _mailbox_list(location, settings),
+                     dict(template.mailboxes),
+                     explicit_inbox=_flag(settings, "mail_shared_explicit_inbox", False))
 
 
 def _default_namespace(location_text: str, home: str | None, settings: UserSettings) -> Namespace:

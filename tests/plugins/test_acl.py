@@ -307,7 +307,7 @@ def test_imap_acl_seam(tmp_path: Path) -> None:
     acl.set_rights("box", "owner", "lr")
     acl.set_rights("box", "owner", "i", mode="add")
     acl.set_rights("box", "user=bob", "lrw")
-    assert (home / "Maildir" / ".box" / "dovecot-acl").read_text() == "owner lri\nuser=bob lrw\n"
+    assert (home / "Maildir" / ".box" / "dovecot-acl").read_text() == "owner ilr\nuser=bob lrw\n"  # by right name, as Dovecot
     assert rights_string(acl.my_rights("box")) == "lri"
     acl.delete_rights("box", "owner")
     assert rights_string(acl.my_rights("box")) == RIGHTS  # the owner's default comes back

@@ -23,11 +23,13 @@ import os
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from pydovecot.dict import DictError
 from pydovecot.storage.interface import Mailbox, MailboxError, StoreAction, StoreResult
 
 from ..hooks import MailboxWrapper, MailPlugin
 from ..registry import PluginError, register
 from .rights import AclParseError, AclRule, Identifier, Requester, effective_rights, parse_rights
+from .shared_dict import SharedDict, lookup_ids
 from .vfile import VfileSettings, combined, global_rules, local_rules, write_local
 
 NO_PERMISSION = "Permission denied"
@@ -58,11 +60,18 @@ class AclPlugin(MailPlugin):
             self.backend = VfileSettings.parse(value) if value else None
         except AclParseError as exc:
             raise PluginError(f"acl: {exc}") from exc
-        # acl_shared_dict: where shared mailboxes are announced; read for the shared namespace's
-        # mailbox list (not served yet), kept here so the setting is parsed and checked once.
-        self.shared_dict = self.setting("acl_shared_dict") or None
         groups = self.setting("acl_groups")
         self.requester = Requester(user.username, frozenset(g for g in groups.split(",") if g))
+        # acl_shared_dict: who shares mailboxes with whom (shared_dict.py); SETACL/DELETEACL
+        # keep it up to date, LIST of a shared namespace reads it to find the owners.
+        self.shared_dict = self.setting("acl_shared_dict") or None
+        self.shared_store: SharedDict | None = None
+        if self.shared_dict:
+            try:
+                self.shared_store = SharedDict(self.shared_dict, _named_dicts(user))
+            except DictError as exc:
+                raise PluginError(str(exc)) from exc
+            user.namespaces.shared_owners = self.shared_owners
 
     # --- rights ------------------------------------------------------------------------------
 
@@ -70,7 +79,9 @@ class AclPlugin(MailPlugin):
         ns, storage = self.user.resolve(vname)
         path = ns.mailbox_path(storage)
         control = ns.location.option("CONTROL")
-        if control and control.upper() != "MEMORY":
+        # In a shared namespace the CONTROL= dir is the accessing user's; the owner's ACLs are
+        # read from the owner's mailbox directory (what Dovecot 2.3.19 does with Maildir).
+        if control and control.upper() != "MEMORY" and ns.owner is None:
             path = os.path.normpath(os.path.join(control, os.path.relpath(path, ns.location.root)))
         return ns, path
 
@@ -89,8 +100,13 @@ class AclPlugin(MailPlugin):
         if self.backend is None:
             return frozenset("lrwstipekxa")
         ns, _ = self.user.resolve(vname)
-        who = Requester(self.requester.username, self.requester.groups, owner=ns.type == "private")
-        return effective_rights(self.rules(vname), who)
+        return effective_rights(self.rules(vname), self._who(ns))
+
+    def _who(self, ns: Any) -> Requester:
+        """The requester; owner of a private namespace's mailboxes, and of a shared one's when
+        it is their own (in others' shared namespaces the default rights are none)."""
+        owner = ns.type == "private" or ns.owner == self.requester.username
+        return Requester(self.requester.username, self.requester.groups, owner=owner)
 
     def _parent_rights(self, vname: str) -> frozenset[str]:
         ns, _ = self.user.resolve(vname)
@@ -99,7 +115,7 @@ class AclPlugin(MailPlugin):
         if sep and sep in inside:
             return self.my_rights(ns.prefix + inside.rsplit(sep, 1)[0])
         # Top level: the namespace's default rights (the owner's, in a private namespace).
-        who = Requester(self.requester.username, self.requester.groups, owner=ns.type == "private")
+        who = self._who(ns)
         default = combined([], [], owner_default=ns.type == "private")
         return effective_rights(default, who)
 
@@ -127,17 +143,59 @@ class AclPlugin(MailPlugin):
         if new:
             rules.append(AclRule(ident, frozenset(new), negative))
         write_local(path, rules)
+        self.update_shared_dict(vname)
 
     def delete_rights(self, vname: str, identifier: str) -> None:
         negative = identifier.startswith("-")
         ident = Identifier.parse(identifier.lstrip("-"))
         _, path = self._mailbox_dir(vname)
         write_local(path, [r for r in local_rules(path) if not (r.identifier == ident and r.negative == negative)])
+        self.update_shared_dict(vname)
+
+    # --- acl_shared_dict ---------------------------------------------------------------------
+
+    def update_shared_dict(self, vname: str | None = None) -> None:
+        """Announce in acl_shared_dict whom mailboxes are visible to, after an ACL change on
+        ``vname`` (as Dovecot rebuilds it): this user's keys become exactly the non-owner ``l``
+        rights of the private namespaces; a change in another user's shared mailbox (with the
+        admin right) adds that owner's keys and removes none of them."""
+        if self.shared_store is None or self.backend is None:
+            return
+        ids: set[str] = set()
+        for ns in self.user.namespaces.namespaces:
+            if ns.type == "private":
+                ids |= self._namespace_ids(ns, self.user.username)
+        self.shared_store.update(self.user.username, ids)
+        ns = self.user.namespaces.find(vname) if vname is not None else None
+        if ns is not None and ns.owner is not None and not ns.owner_missing and ns.owner != self.user.username:
+            self.shared_store.update(ns.owner, self._namespace_ids(ns, ns.owner), remove=False)
+
+    def _namespace_ids(self, ns: Any, owner: str) -> set[str]:
+        ids: set[str] = set()
+        for info in ns.mailbox_list.list("*"):
+            if info.selectable:
+                ids |= lookup_ids(owner, self.rules(ns.vname(info.name)))
+        return ids
+
+    def shared_owners(self) -> list[str]:
+        """The users whose shared mailboxes LIST should look at (read from acl_shared_dict)."""
+        if self.shared_store is None:
+            return []
+        try:
+            return self.shared_store.owners_visible_to(self.requester.username, sorted(self.requester.groups))
+        except (OSError, DictError):
+            return []  # Dovecot logs a failed dict iteration and lists no shared mailboxes
 
     # --- hooks -------------------------------------------------------------------------------
 
     def mailbox_visible(self, vname: str) -> bool:
-        return "l" in self.my_rights(vname)
+        ns = self.user.namespaces.find(vname)
+        if ns.is_template:
+            return True  # "shared": listed only when some owner's mailbox is visible
+        try:
+            return "l" in self.my_rights(vname)
+        except LookupError:
+            return False
 
     def mailbox_creating(self, vname: str) -> None:
         if "k" not in self._parent_rights(vname):
@@ -173,16 +231,21 @@ class _AclMailbox(MailboxWrapper):
         return not (self.rights & set("itswe"))
 
     def permanent_flags(self) -> tuple[str, ...]:
-        """The system flags PERMANENTFLAGS may list (keywords and \\* need ``w``)."""
-        return _allowed_flags(("\\Answered", "\\Flagged", "\\Deleted", "\\Seen", "\\Draft"), self.rights)
+        """What PERMANENTFLAGS lists: the system flags the rights allow, then ``\\*`` with ``w``
+        (which the caller puts after the mailbox's keywords); nothing when read-only."""
+        rights = self.rights
+        if not (rights & set("itswe")):
+            return ()
+        flags = _allowed_flags(("\\Answered", "\\Flagged", "\\Deleted", "\\Seen", "\\Draft"), rights)
+        return (*flags, "\\*") if "w" in rights else flags
 
     def _need_read(self) -> None:
         if "r" not in self.rights:
             raise self.plugin.not_found_or_denied(self.vname)
 
-    def sync(self, *, take_recent: bool = False) -> Any:
+    def sync(self, *, take_recent: bool = False, **backend: Any) -> Any:
         self._need_read()
-        return super().sync(take_recent=take_recent)
+        return super().sync(take_recent=take_recent, **backend)
 
     def status(self) -> Any:
         self._need_read()
@@ -238,3 +301,12 @@ class _AclMailbox(MailboxWrapper):
         if uids and "e" not in self.rights:
             raise ExpungeDenied()
         return super().expunge(uids)
+
+
+def _named_dicts(user: Any) -> dict[str, str]:
+    """The ``dict { NAME = URI }`` section, for ``proxy::NAME`` URIs."""
+    try:
+        named = user.settings.get("dict")
+    except KeyError:
+        return {}
+    return dict(named) if isinstance(named, dict) else {}

@@ -47,7 +47,7 @@ class Identifier:
     def parse(cls, text: str) -> Identifier:
         for prefix, id_type in (("user=", IdType.USER), ("group=", IdType.GROUP),
                                 ("group-override=", IdType.GROUP_OVERRIDE)):
-            if text.startswith(prefix) and len(text) > len(prefix):
+            if text.startswith(prefix):  # an empty name is read (and written) as Dovecot does
                 return cls(id_type, text[len(prefix):])
         simple = {"owner": IdType.OWNER, "authenticated": IdType.AUTHENTICATED, "anyone": IdType.ANYONE,
                   "anonymous": IdType.ANYONE}

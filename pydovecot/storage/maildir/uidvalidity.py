@@ -94,12 +94,24 @@ def _step_marker(control_dir: str, value: int) -> int | None:
     return None
 
 
+def make_private_dirs(path: str) -> None:
+    """``path`` and its missing parents, each 0700 as Dovecot makes a mail root's (a shared
+    namespace's ``CONTROL=~/shared/%u`` included); makedirs would leave the parents 0755."""
+    parent = os.path.dirname(path)
+    if parent and parent != path and not os.path.isdir(parent):
+        make_private_dirs(parent)
+    try:
+        os.mkdir(path, 0o700)
+    except FileExistsError:
+        pass
+
+
 def _rescan(control_dir: str, now: int | None, mode: int) -> int:
     prefix = UIDVALIDITY_NAME + "."
     try:
         names = os.listdir(control_dir)
     except FileNotFoundError:
-        os.makedirs(control_dir, exist_ok=True)
+        make_private_dirs(control_dir)
         names = []
     values = []
     for name in names:
