@@ -1,7 +1,8 @@
 """What full-text search indexes of a message: its searchable headers and its text.
 
 A lean walk: only text parts are decoded (transfer encoding and charset), HTML is reduced to
-its text, other parts are skipped (``fts_decoder`` would turn them into text; not done yet).
+its text (as fts-parser-html does), other parts go to the ``fts_decoder`` service when one is
+configured and lists their content type (decoder.py), else they are skipped.
 Broken MIME never raises: what cannot be decoded is indexed as far as it goes.
 
 Speed: only headers go through the ``email`` package; bodies are split at their MIME
@@ -21,11 +22,21 @@ from dataclasses import dataclass
 from email.message import Message
 from email.parser import BytesHeaderParser
 from email.policy import compat32
+from email.utils import collapse_rfc2231_value
+from typing import Protocol
 
 INDEXED_HEADERS = ("from", "to", "cc", "bcc", "subject", "message-id")
 MAX_PARTS = 10000
 _TAG = re.compile(r"<[^>]*>")
 _SCRIPT = re.compile(r"<(script|style)\b.*?</\1\s*>", re.IGNORECASE | re.DOTALL)
+
+
+class Decoder(Protocol):
+    """What the walk needs of an fts_decoder (decoder.ScriptDecoder)."""
+
+    def supports(self, content_type: str, filename: str | None) -> str | None: ...
+
+    def decode(self, content_type: str, data: bytes) -> str | None: ...
 
 
 @dataclass(frozen=True)
@@ -63,6 +74,7 @@ def html_to_text(markup: str) -> str:
 
 
 _HEADER_END = re.compile(rb"\n\r?\n")
+_FOLD = re.compile(r"\r?\n(?=[ \t])")
 _HEADER_PARSER = BytesHeaderParser(policy=compat32)
 
 
@@ -103,18 +115,30 @@ def _split(data: bytes) -> tuple[bytes, bytes]:
     return data[:found.start() + 1], data[found.end():]
 
 
-def extract(data: bytes) -> MessageText:
+def extract(data: bytes, decoder: Decoder | None = None) -> MessageText:
     head, body = _split(data)
     msg = _parse_headers(head)
     try:
         texts: list[str] = []
-        _walk(msg, body, texts, [0])
+        _walk(msg, body, texts, [0], decoder)
     except (_Unexpected, ValueError, LookupError, binascii.Error, RecursionError):
-        texts = _texts(email.message_from_bytes(data, policy=compat32))
+        texts = _texts(email.message_from_bytes(data, policy=compat32), decoder)
     return _message_text(msg, texts)
 
 
-def _walk(msg: Message, body: bytes, texts: list[str], count: list[int]) -> None:
+def _decoder_type(msg: Message, decoder: Decoder | None) -> str | None:
+    """The content type to hand the part to the decoder as (None: not the decoder's).
+
+    As fts-build-mail: HTML has its own parser first; anything else the decoder lists is its."""
+    if decoder is None or msg.get_content_type() == "text/html":
+        return None
+    filename = msg.get_param("filename", header="content-disposition")
+    if isinstance(filename, tuple):
+        filename = collapse_rfc2231_value(filename)
+    return decoder.supports(msg.get_content_type(), filename)
+
+
+def _walk(msg: Message, body: bytes, texts: list[str], count: list[int], decoder: Decoder | None) -> None:
     count[0] += 1
     if count[0] > MAX_PARTS:
         return
@@ -127,10 +151,15 @@ def _walk(msg: Message, body: bytes, texts: list[str], count: list[int]) -> None
             if not part.strip():
                 continue
             head, part_body = _split(part)
-            _walk(_parse_headers(head), part_body, texts, count)
+            _walk(_parse_headers(head), part_body, texts, count, decoder)
     elif msg.get_content_type() == "message/rfc822":
         head, inner = _split(body)
-        _walk(_parse_headers(head), inner, texts, count)
+        _walk(_parse_headers(head), inner, texts, count, decoder)
+    elif (as_type := _decoder_type(msg, decoder)) is not None:
+        assert decoder is not None
+        decoded = decoder.decode(as_type, _transfer_decode(msg, body))
+        if decoded:
+            texts.append(decoded)
     elif maintype == "text":
         text = _decode(_transfer_decode(msg, body), msg.get_content_charset())
         texts.append(html_to_text(text) if msg.get_content_subtype() == "html" else text)
@@ -182,6 +211,8 @@ def _message_text(msg: Message, texts: list[str]) -> MessageText:
     lines = []
     for name, value in msg.items():
         decoded = decode_header(str(value)) if "=?" in str(value) else str(value)
+        if "\n" in decoded:  # unfolded, as header searches see it (substring mode matches across folds)
+            decoded = _FOLD.sub("", decoded)
         lines.append(f"{name}: {decoded}")
         key = name.lower()
         if key in INDEXED_HEADERS:
@@ -189,18 +220,27 @@ def _message_text(msg: Message, texts: list[str]) -> MessageText:
     return MessageText(headers, "\n".join(lines), "\n".join(texts))
 
 
-def _texts(msg: Message) -> list[str]:
+def _texts(msg: Message, decoder: Decoder | None = None) -> list[str]:
     texts: list[str] = []
     for count, part in enumerate(msg.walk()):
         if count >= MAX_PARTS:
             break
-        if part.is_multipart() or part.get_content_maintype() != "text":
+        if part.is_multipart():
+            continue
+        as_type = _decoder_type(part, decoder)
+        if as_type is None and part.get_content_maintype() != "text":
             continue
         try:
             payload = part.get_payload(decode=True)
         except (ValueError, AssertionError):
             payload = None
         if not isinstance(payload, bytes):
+            continue
+        if as_type is not None:
+            assert decoder is not None
+            decoded = decoder.decode(as_type, payload)
+            if decoded:
+                texts.append(decoded)
             continue
         text = _decode(payload, part.get_content_charset())
         texts.append(html_to_text(text) if part.get_content_subtype() == "html" else text)
