@@ -202,6 +202,9 @@ class SettingsTree:
     # An error that ended the parse early but still lets doveconf print what was read
     # (a section left open at the end of the file).
     fatal: str | None = None
+    # lookup()'s merged nodes by the scopes that matched: every connection looks its settings up,
+    # and merging copies the whole tree. Bounded: it depends on the filters, not on addresses.
+    _merged: dict[tuple[int, ...], Node] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     @property
     def global_scope(self) -> Scope:
@@ -210,14 +213,18 @@ class SettingsTree:
     def lookup(self, service: str | None = None, local: str | None = None,
                remote: str | None = None, local_name: str | None = None) -> Node:
         """The settings a connection sees: the global values overridden by every matching
-        filter, the most specific last (Dovecot's rule)."""
+        filter, the most specific last (Dovecot's rule). Shared between callers: read-only."""
         wanted = Filter(
             service=service,
             local=_host_net(local),
             remote=_host_net(remote),
             local_name=local_name,
         )
-        return self.merged(wanted)
+        key = tuple(i for i, s in enumerate(self.scopes) if s.filter.matches(wanted))
+        node = self._merged.get(key)
+        if node is None:
+            node = self._merged[key] = self.merged(wanted)
+        return node
 
     def merged(self, wanted: Filter) -> Node:
         from pydovecot.config.merge import merge_scopes

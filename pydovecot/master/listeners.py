@@ -50,7 +50,10 @@ def bind_listener(spec: ListenerSpec) -> BoundListener | None:
 def _bind_inet(spec: ListenerSpec) -> BoundListener | None:
     family = socket.AF_INET6 if ":" in spec.address else socket.AF_INET
     try:
-        sock = socket.socket(family, socket.SOCK_STREAM)
+        # IPPROTO_TCP, not 0: asyncio turns Nagle off (TCP_NODELAY) only on sockets that say
+        # they are TCP, and accepted sockets inherit the protocol. With Nagle on, a reply written
+        # in two parts (FETCH's data, then its tagged OK) waited for the client's delayed ACK.
+        sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     except OSError as e:
         if e.errno == errno.EAFNOSUPPORT:
             return None

@@ -31,7 +31,13 @@ if hasattr(os, "getuid") and os.uname().sysname == "Linux":
     except OSError:
         _libc = None
 
-_EXECUTOR = ThreadPoolExecutor(max_workers=min(32, (os.cpu_count() or 1) * 4), thread_name_prefix="mail-io")
+# Few threads on purpose: they share the GIL with the event loop, and a storage call is mostly
+# short syscalls (stat, open, rename), each of which hands the GIL over. With 8 threads those
+# hand-overs became a large part of the process's time under load (futex storms in
+# benchmarks/imap_load.py at 50 clients: 4 threads clearly faster than 8, 2 a little faster
+# still). Four, not two: a call can block long (a flush on a slow disk, a dotlock another
+# process holds for up to 2 minutes), and the pool is shared by every session of the process.
+_EXECUTOR = ThreadPoolExecutor(max_workers=4, thread_name_prefix="mail-io")
 
 
 _preloaded = False

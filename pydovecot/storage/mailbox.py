@@ -478,8 +478,12 @@ class MaildirIndexedMailbox:
         return saved.uid
 
     def _lock(self) -> DotLock:
-        os.makedirs(self.control_dir, mode=0o700, exist_ok=True)
-        return lock_uidlist(self.control_dir)
+        try:
+            return lock_uidlist(self.control_dir)
+        except FileNotFoundError:
+            # Created on first need only: a makedirs before every lock was three syscalls.
+            os.makedirs(self.control_dir, mode=0o700, exist_ok=True)
+            return lock_uidlist(self.control_dir)
 
 
 @dataclass

@@ -51,15 +51,24 @@ class PasswdFile:
     warnings: list[str] = field(default_factory=list)
     _stamp: tuple[int, int, int] | None = None
 
-    def refresh(self) -> bool:
-        """Re-read if changed (blocking: call from a worker thread). True when it was read."""
+    def unchanged(self) -> bool:
+        """Whether the file is as last read: one stat(), cheap enough for the event loop (every
+        login looks twice; a thread round trip each time cost more than the stat). Raises as
+        ``refresh()`` does."""
+        return self._stat() == self._stamp
+
+    def _stat(self) -> tuple[int, int, int]:
         try:
             st = os.stat(self.path)
         except FileNotFoundError:
             raise
         except OSError as exc:
             raise PasswdFileError(f"stat({self.path}) failed: {exc.strerror}") from exc
-        stamp = (st.st_ino, st.st_size, st.st_mtime_ns)
+        return (st.st_ino, st.st_size, st.st_mtime_ns)
+
+    def refresh(self) -> bool:
+        """Re-read if changed (blocking: call from a worker thread). True when it was read."""
+        stamp = self._stat()
         if stamp == self._stamp:
             return False
         try:
@@ -146,7 +155,7 @@ class PasswdFileDb:
         async with self._lock:
             pwfile = self._files.setdefault(path, PasswdFile(path))
             try:
-                if await asyncio.to_thread(pwfile.refresh):
+                if not pwfile.unchanged() and await asyncio.to_thread(pwfile.refresh):
                     for warning in pwfile.warnings:
                         request.log("warning", warning, subsystem="passwd-file")
             except FileNotFoundError as exc:
