@@ -132,6 +132,12 @@ class AuthClient:
         return await cls._start(reader, writer)
 
     @classmethod
+    async def connect_socket(cls, sock: socket.socket) -> AuthClient:
+        """Over an already connected socket (a login process's socket pair to the master)."""
+        reader, writer = await asyncio.open_unix_connection(sock=sock)
+        return await cls._start(reader, writer)
+
+    @classmethod
     async def in_process(cls, service: object) -> AuthClient:
         """A connection to an AuthService in this process, over a socket pair."""
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)

@@ -23,7 +23,8 @@ EXIT_TEMPFAIL = 75
 # Modules that register services when imported.  Missing ones (protocols not written yet) are
 # skipped; PYDOVECOT_SERVICE_MODULES (comma-separated) adds more, e.g. a test's echo service, and
 # PYDOVECOT_ONLY_SERVICE_MODULES replaces the whole list (tests that must not serve IMAP on 143).
-SERVICE_MODULES = ("pydovecot.master.auth_service", "pydovecot.master.protocol_services")
+SERVICE_MODULES = ("pydovecot.master.auth_service", "pydovecot.master.protocol_services",
+                   "pydovecot.master.script_service")
 
 
 def import_service_modules() -> None:
@@ -128,7 +129,8 @@ def _run(master: Master, ready_fd: int | None = None) -> int:
     from .privileges import drop_privileges, target_identity
 
     assert master.log is not None and master.settings is not None
-    identity = target_identity(master.tree.lookup())  # type: ignore[attr-defined]
+    # privilege separation: the master stays root, its children drop (separation.py)
+    identity = None if master.separated else target_identity(master.tree.lookup())  # type: ignore[attr-defined]
     master.write_pid()
     if identity is not None:
         from pydovecot.storage.access import preload_modules

@@ -38,13 +38,29 @@ class ProtocolHandler:
         self.context = context
         self._service: Any = None
         self._lock = asyncio.Lock()
+        if "worker_pid" in context.values:
+            # A worker is made before it accepts: what the service would otherwise do on its
+            # first client (e.g. LMTP's imports before the first delivery) is done now.
+            module_name, class_name = PROTOCOL_SERVICES[service_name]
+            prepare = getattr(getattr(importlib.import_module(module_name), class_name), "prepare_worker", None)
+            if prepare is not None:
+                prepare()
 
     async def _get(self) -> Any:
         async with self._lock:
             if self._service is None:
                 module_name, class_name = PROTOCOL_SERVICES[self.service_name]
                 cls = getattr(importlib.import_module(module_name), class_name)
-                self._service = await cls.create(self.tree, auth_service=self._auth())
+                handoff = self.context.values.get("handoff")
+                if handoff is not None:
+                    # a login process (separation.py): auth over its socket pair, no userdb here;
+                    # logged-in clients go to a mail process
+                    self._service = await cls.create(self.tree, auth_service=None,
+                                                     auth_client=self.context.values["auth_client"],
+                                                     tls_context=self.context.values.get("starttls"))
+                    self._service.handoff = handoff
+                else:
+                    self._service = await cls.create(self.tree, auth_service=self._auth())
             return self._service
 
     def _auth(self) -> Any:

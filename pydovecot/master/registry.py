@@ -4,6 +4,10 @@
 (and its protocol is enabled), the master calls ``factory(tree, log, context)`` once per
 configuration load and hands every connection of that service's listeners to the returned
 handler's ``handle_connection``.  Services without a registered handler are not started.
+
+``register_executable("script", factory)`` serves any service, whatever its name, whose
+``executable`` runs that binary (``executable = script /path/decode2text.sh``); its factory also
+gets the service's ServiceSpec (``registration_for`` binds it).
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ from pydovecot.log import Log
 from pydovecot.login.connection import ConnectionInfo
 from pydovecot.login.session_id import new_session_id
 
-from .services import ListenerSpec
+from .services import ListenerSpec, ServiceSpec
 
 # The master hands protocol handlers the connection description of the login layer.
 ConnInfo = ConnectionInfo
@@ -87,3 +91,30 @@ def unregister_service(name: str) -> None:
 
 def registered_services() -> dict[str, Registration]:
     return dict(_REGISTRY)
+
+
+_EXECUTABLES: dict[str, Registration] = {}
+
+
+def register_executable(binary: str, factory: Callable[..., ServiceHandler], *,
+                        shared_state: bool = False) -> None:
+    """Serve every service whose executable's first word is ``binary`` (or a path ending in it);
+    ``factory(tree, log, context, service)``."""
+    _EXECUTABLES[binary] = Registration(factory, None, shared_state)
+
+
+def registration_for(service: ServiceSpec) -> Registration | None:
+    """The registration serving ``service``: by its name, else by its executable."""
+    found = _REGISTRY.get(service.name)
+    if found is not None or not service.executable:
+        return found
+    binary = service.executable.split()[0].rsplit("/", 1)[-1]
+    by_executable = _EXECUTABLES.get(binary)
+    if by_executable is None:
+        return None
+    factory = by_executable.factory
+
+    def bound(tree: object, log: Log, context: SharedContext) -> ServiceHandler:
+        return factory(tree, log, context, service)  # type: ignore[call-arg]
+
+    return Registration(bound, by_executable.serves, by_executable.shared_state)

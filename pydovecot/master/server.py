@@ -4,7 +4,9 @@ through pools of forked worker processes (workers.py; docs/process-model.md).
 Why asyncio and not Dovecot's process per connection: an idle IMAP client costs a few kilobytes
 as a coroutine but megabytes as a process.  Workers (one asyncio loop each, sharing the
 listening sockets) bring the other cores in; services with shared state (auth) stay here.
-The price: no per-user uid (see privileges.py).
+As root with ``PYDOVECOT_PROCESS_MODEL=separated`` the master serves no client itself: login
+processes (dovenull) hand logged-in clients to mail processes running as each user's uid
+(separation.py).
 
 Life cycle: ``prepare()`` (synchronous: settings, base_dir, pid check, bind sockets -- before
 daemonizing) then ``run()`` (asyncio: handlers, accept loops, signals) until stopped.
@@ -27,7 +29,8 @@ from .admin import AdminServer
 from .haproxy import HaproxyError, ProxiedAddresses, is_trusted, read_header
 from .listeners import BoundListener, bind_listener
 from .pidfile import check_not_running, remove_pid, write_pid
-from .registry import ConnInfo, ServiceHandler, SharedContext, connection_info, registered_services
+from .registry import ConnInfo, ServiceHandler, SharedContext, connection_info, registration_for
+from .separation import LOGIN_SERVICES, Separation, separation_enabled
 from .services import ListenerSpec, MasterSettings, ServiceSpec, read_master_settings
 from .signals import SignalInfo, SignalWatcher
 from .tls import TLSConfigError, TLSSelector
@@ -93,6 +96,7 @@ class ServiceRuntime:
 class Master:
     def __init__(self, config_path: str, *, log_sink: LogSink | None = None) -> None:
         self.config_path = config_path
+        self.config_abspath = os.path.abspath(config_path)  # for the processes we start (cwd moves)
         self._given_sink = log_sink
         self.tree: object = None
         self.settings: MasterSettings | None = None
@@ -109,6 +113,8 @@ class Master:
         self._early_errors: list[str] = []
         self.model = "auto"  # the process model, see workers.py
         self.supervisor: WorkerSupervisor | None = None
+        self.separated = False  # privilege separation (separation.py), decided in prepare()
+        self.separation: Separation | None = None
         self.admin: AdminServer | None = None  # <base_dir>/anvil: doveadm who/kick (admin.py)
         # TLS contexts by protocol: local / local_name filters pick the certificate (tls.py)
         self.tls_selectors: dict[str | None, TLSSelector] = {}
@@ -127,6 +133,11 @@ class Master:
             self.model = process_model()
         except ValueError as e:
             raise MasterError(str(e)) from None
+        self.separated = separation_enabled(self.model)
+        if self.model == "separated" and not self.separated:
+            raise MasterError("PYDOVECOT_PROCESS_MODEL=separated: privilege separation needs to start as root")
+        if self.separated:
+            self._check_login_user()
         os.makedirs(settings.base_dir, mode=0o755, exist_ok=True)
         from .pidfile import AlreadyRunning
 
@@ -145,10 +156,18 @@ class Master:
             raise MasterError("Failed to start listeners", errors=tuple(failures))
         self._tls()
 
+    def _check_login_user(self) -> None:
+        from .privileges import login_identity
+
+        try:
+            login_identity(self.tree.lookup())  # type: ignore[attr-defined]
+        except KeyError:
+            user = self.tree.lookup().get("default_login_user")  # type: ignore[attr-defined]
+            raise MasterError(f"default_login_user doesn't exist: {user}") from None
+
     def wanted_listeners(self, settings: MasterSettings) -> list[ListenerSpec]:
-        registry = registered_services()
-        return [listener for service in settings.services if service.name in registry
-                for listener in service.listeners if registry[service.name].wants(listener)]
+        return [listener for service in settings.services if (registration := registration_for(service))
+                for listener in service.listeners if registration.wants(listener)]
 
     def _bind(self, spec: ListenerSpec) -> None:
         bound = bind_listener(spec)
@@ -194,7 +213,11 @@ class Master:
             self.context = SharedContext(self.settings.base_dir, self.tls)
             self.context.values["auth_socket"] = os.path.join(self.settings.base_dir, "auth-client")
             await self._start_admin()
-            self.supervisor = WorkerSupervisor(log)
+            if self.separated:
+                self.separation = Separation(self)
+                self.supervisor = WorkerSupervisor(log, fork=self.separation.fork)
+            else:
+                self.supervisor = WorkerSupervisor(log)
             for service in self.settings.services:
                 size = self._worker_count(service)
                 if size:
@@ -249,7 +272,7 @@ class Master:
 
     def _start_service(self, service: ServiceSpec) -> None:
         assert self.log is not None and self.context is not None
-        registration = registered_services().get(service.name)
+        registration = registration_for(service)
         if registration is None:
             return
         service_log = self.log.for_service(
@@ -512,13 +535,19 @@ class Master:
             except Exception as e:  # noqa: BLE001 - keep running with what we have
                 self.log.error(str(e))
         self._reload_workers(settings)
+        if self.separation is not None:
+            self.separation.reload()
 
     # --- worker processes (workers.py) ------------------------------------------------------
 
     def _worker_count(self, service: ServiceSpec) -> int:
-        registration = registered_services().get(service.name)
+        registration = registration_for(service)
         if registration is None or any(listener.haproxy for listener in service.listeners):
-            return 0  # the PROXY header is read in the master only (_serve_haproxy)
+            # the PROXY header is read in the master only (_serve_haproxy); under privilege
+            # separation such a login service is still served here (docs/process-model.md)
+            return 0
+        if self.separation is not None and service.name in LOGIN_SERVICES:
+            return self.separation.worker_count(service)
         return plan_workers(service, model=self.model, shared_state=registration.shared_state)
 
     def _worker_job(self, service: ServiceSpec) -> WorkerJob:
@@ -594,12 +623,16 @@ class Master:
             self.admin = None
         if self.supervisor is not None:
             self.supervisor.signal_stop()
+        if self.separation is not None:
+            self.separation.signal_stop()
         for spec in list(self.servers):
             await self._close_listener(spec)
         self.close_listeners()
         if self.supervisor is not None and (self.settings is None or self.settings.shutdown_clients):
             # `dovecot stop` returns once the pid file is gone: by then no worker is left either.
             await self.supervisor.wait_stopped(shutdown_clients=True)
+        if self.separation is not None and (self.settings is None or self.settings.shutdown_clients):
+            await self.separation.wait_stopped(shutdown_clients=True)
         if self.settings is not None:
             remove_pid(self.settings.pid_file)
         if self.settings is None or self.settings.shutdown_clients:
@@ -610,6 +643,9 @@ class Master:
             await asyncio.gather(*self.tasks, return_exceptions=True)
         if self.supervisor is not None:
             await self.supervisor.wait_stopped(shutdown_clients=self.settings is None or
+                                               self.settings.shutdown_clients)
+        if self.separation is not None:
+            await self.separation.wait_stopped(shutdown_clients=self.settings is None or
                                                self.settings.shutdown_clients)
         for runtime in self.runtimes.values():
             for generation in [*runtime.old, runtime.current]:

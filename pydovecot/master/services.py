@@ -43,6 +43,8 @@ class ServiceSpec:
     service_count: int = 0  # connections a worker serves before it exits; 0 = no limit
     process_min_avail: int = 0
     vsz_limit: int = 0  # bytes of address space per worker; 0 = unlimited
+    executable: str = ""  # as configured: chooses the handler when the name does not (registry.py)
+    user: str = ""
 
 
 @dataclass(frozen=True)
@@ -114,6 +116,7 @@ def read_master_settings(tree: object) -> MasterSettings:
             vsz_limit = int(root.get("default_vsz_limit"))
         services.append(ServiceSpec(name, protocol, tuple(listeners), client_limit * process_limit,
                                     process_limit, client_limit, int(node.get("service_count")),
-                                    int(node.get("process_min_avail")), vsz_limit))
+                                    int(node.get("process_min_avail")), vsz_limit, str(node.get("executable")),
+                                    _resolve(root, str(node.get("user")))))
     return MasterSettings(base_dir, protocols, tuple(services), bool(root.get("shutdown_clients")),
                           str(root.get("instance_name")))

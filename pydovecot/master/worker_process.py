@@ -24,12 +24,14 @@ import signal
 import socket
 import ssl
 import stat
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from pydovecot.log import Log, LogSink
 
 from .admin import start_worker_admin, verbose_proctitle
 from .listeners import BoundListener
+from .privileges import Identity, become
 from .registry import ServiceHandler, SharedContext, connection_info, registered_services
 from .services import ServiceSpec
 
@@ -53,6 +55,12 @@ class WorkerJob:
     auth_socket: str  # the master's auth-client socket, for services that need auth
     config_path: str | None = None  # re-read at a reload for the log paths (None: keep the log)
     life_fd: int | None = None  # end-of-file here: the master is gone
+    status_fd: int | None = None  # "<pid>\n" here: this worker stopped accepting (service_count)
+    # Privilege separation (separation.py): descriptors the child keeps (its hand-off and auth
+    # socket pairs), what it sets up with them while still root, and whom it then becomes.
+    keep_fds: tuple[int, ...] = ()
+    prepare: Callable[[SharedContext], Awaitable[None]] | None = None
+    drop_to: Identity | None = None
 
 
 def child_main(job: WorkerJob) -> int:
@@ -83,12 +91,17 @@ def _close_inherited_fds(job: WorkerJob) -> None:
     itself would stay open here after the master closes them.  Keep only what we use: stdio,
     our listeners, the log files, and datagram sockets (libc's syslog connection, which libc
     would go on writing to even if its number were reused)."""
-    keep = {0, 1, 2}
+    keep = {0, 1, 2, *job.keep_fds}
     keep.update(b.sock.fileno() for b in job.listeners if b.sock is not None)
     keep.update(b.fifo_fd for b in job.listeners if b.fifo_fd is not None)
-    if job.life_fd is not None:
-        keep.add(job.life_fd)
-    for target in (job.sink.error, job.sink.info, job.sink.debug):
+    keep.update(fd for fd in (job.life_fd, job.status_fd) if fd is not None)
+    close_fds_except(keep, job.sink)
+
+
+def close_fds_except(keep: set[int], sink: LogSink) -> None:
+    """Close every descriptor but ``keep``, the log files and datagram sockets."""
+    keep = set(keep)
+    for target in (sink.error, sink.info, sink.debug):
         fd = getattr(target, "_fd", None)
         if isinstance(fd, int):
             keep.add(fd)
@@ -145,6 +158,14 @@ class WorkerServer:
         # Sessions reported to the master's anvil socket (doveadm who/kick), the process title.
         reporter = await start_worker_admin(self.job.base_dir, self.spec.name, log=self.log,
                                             verbose_proctitle=verbose_proctitle(self.job.tree))
+        try:
+            if self.job.prepare is not None:  # connections made while still root
+                await self.job.prepare(context)
+            if self.job.drop_to is not None:
+                become(self.job.drop_to)
+        except Exception as e:  # noqa: BLE001 - a login process that cannot drop root must not serve
+            self.log.fatal(f"Couldn't drop privileges: {e}")
+            return FATAL_DEFAULT
         try:
             self.handler = registration.factory(self.job.tree, self.log, context)
         except Exception as e:  # noqa: BLE001 - reported like a Dovecot service failing to start
@@ -208,6 +229,14 @@ class WorkerServer:
         self._pause()
         if self.spec.service_count and self.accepted >= self.spec.service_count:
             self.retire(False)  # Dovecot's service_count: this process has served its clients
+            self._tell_retired()
+
+    def _tell_retired(self) -> None:
+        """The master forks a replacement now rather than when our sessions end (a login
+        process proxying a TLS session lives as long as that session)."""
+        if self.job.status_fd is not None:
+            with contextlib.suppress(OSError):
+                os.write(self.job.status_fd, f"{os.getpid()}\n".encode())  # < PIPE_BUF: atomic
 
     def _spawn_session(self, coro: object) -> None:
         task: asyncio.Task[None] = asyncio.ensure_future(coro)  # type: ignore[arg-type]

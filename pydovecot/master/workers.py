@@ -34,7 +34,7 @@ from .services import ServiceSpec
 from .worker_process import FATAL_OUTOFMEM, WorkerJob, child_main
 
 PROCESS_MODEL_ENV = "PYDOVECOT_PROCESS_MODEL"
-MODELS = ("auto", "single", "workers")
+MODELS = ("auto", "single", "workers", "separated")
 STOP_GRACE = 10.0  # seconds a stopping worker gets before SIGKILL (shutdown_clients = yes)
 _QUICK_DEATH = 1.0  # a worker that fails sooner than this after fork is throttled
 _MAX_THROTTLE = 60.0
@@ -49,7 +49,7 @@ def process_model(environ: Mapping[str, str] | None = None) -> str:
 
 def plan_workers(spec: ServiceSpec, *, model: str, shared_state: bool, cpus: int | None = None) -> int:
     """How many worker processes serve ``spec``; 0 means the master serves it itself."""
-    if model == "single" or shared_state or spec.process_limit <= 1:
+    if model in ("single", "separated") or shared_state or spec.process_limit <= 1:
         return 0
     wanted = spec.process_min_avail
     if wanted == 0 and model == "workers":
@@ -143,6 +143,11 @@ class WorkerSupervisor:
         # Every worker keeps the read end; only the master holds the write end, so when the master
         # is gone (even by kill -9) the workers read end-of-file and stop accepting.
         self.life_r, self._life_w = os.pipe()
+        # Workers that reached service_count write their pid here: replaced at once.
+        self._status_r, self._status_w = os.pipe()
+        os.set_blocking(self._status_r, False)
+        self._status_buf = b""
+        self._status_watched = False
 
     def services(self) -> set[str]:
         return set(self.pools)
@@ -210,11 +215,30 @@ class WorkerSupervisor:
 
     def _spawn(self, pool: Pool) -> None:
         pool.job.life_fd = self.life_r
+        pool.job.status_fd = self._status_w
+        if not self._status_watched:
+            asyncio.get_running_loop().add_reader(self._status_r, self._status)
+            self._status_watched = True
         pid = self.fork(pool.job)
         pidfd = os.pidfd_open(pid)
         pool.workers[pid] = Worker(pid, pidfd, time.monotonic())
         self._all_gone.clear()
         asyncio.get_running_loop().add_reader(pidfd, self._reap, pool.spec.name, pid)
+
+    def _status(self) -> None:
+        try:
+            self._status_buf += os.read(self._status_r, 4096)
+        except (BlockingIOError, InterruptedError):
+            return
+        *lines, self._status_buf = self._status_buf.split(b"\n")
+        for line in lines:
+            pid = int(line) if line.strip().isdigit() else 0
+            for pool in self.pools.values():
+                worker = pool.workers.get(pid)
+                if worker is not None and not worker.retiring:
+                    worker.retiring = True  # finishing its sessions; no longer counted
+                    if not self.stopping:
+                        self._fill(pool)
 
     def _retire(self, worker: Worker, signum: int, *, force: bool = False) -> None:
         if worker.retiring and not force:

@@ -1,0 +1,181 @@
+"""Inside a mail process: one uid/gid for good, serving the logged-in sessions the master gives it.
+
+Started by the root master (``separation.py``) for one (protocol, uid, gid) the first time a user
+with that identity logs in: ``python -m pydovecot.master.mail_process CONFIG PROTOCOL UID GID FD``,
+a fresh interpreter (fork+exec, as Dovecot execs its imap/pop3 binaries), so nothing of the
+master's memory comes along -- not the TLS keys, not the auth cache or the passdb's data, not
+its thread pools and their locks.  Still root, it reads the configuration, opens the log files,
+imports everything it will need and connects to the master's anvil socket (doveadm who/kick);
+then it ``become``s the identity -- setgroups, setgid, setuid: root cannot be regained.  From
+then on every session of that identity runs here, each from the state the login process left it
+in (``Handoff``).  Dovecot's imap/pop3 processes do the same per user, with ``service_count = 1``
+by default; one asyncio process per identity serves many sessions instead.
+
+SIGTERM (``dovecot stop``): with ``shutdown_clients = yes`` the sessions are cancelled, otherwise
+they finish; SIGHUP (a reload): no new sessions, the open ones finish.  End of file on the
+master's channel: the same.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import importlib
+import os
+import signal
+import socket
+import sys
+from dataclasses import dataclass
+from typing import Any
+
+from pydovecot.log import Log, LogSink
+
+from .admin import start_worker_admin, verbose_proctitle
+from .handoff import Channel, ChannelClosed, Handoff
+from .privileges import Identity, become
+from .worker_process import FATAL_DEFAULT
+
+# protocol -> (module, class) whose ``resume(reader, writer, handoff)`` continues a session
+MAIL_SERVICES = {
+    "imap": ("pydovecot.imap.server", "ImapService"),
+    "pop3": ("pydovecot.pop3.server", "Pop3Service"),
+}
+
+
+@dataclass
+class MailJob:
+    protocol: str
+    identity: Identity
+    tree: object
+    sink: LogSink
+    base_dir: str
+    channel_fd: int
+    shutdown_clients: bool
+
+
+def command(config_path: str, protocol: str, identity: Identity, channel_fd: int) -> list[str]:
+    """The command line the master starts a mail process with."""
+    return [sys.executable, "-m", "pydovecot.master.mail_process", config_path, protocol,
+            str(identity.uid), str(identity.gid), str(channel_fd)]
+
+
+def main(argv: list[str]) -> int:
+    """In the fresh interpreter, as root."""
+    from pydovecot.log import bridge
+    from pydovecot.storage.access import preload_modules
+
+    from .server import MasterError, load_tree
+    from .services import read_master_settings
+
+    config_path, protocol, uid, gid, channel_fd = argv
+    for signum in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(signum, signal.SIG_DFL)  # the mask (inherited, TERM/HUP blocked) holds them
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # ^C at a terminal: the master stops us
+    # `doveadm log reopen`: the log files are root's, a mail process could not reopen them
+    signal.signal(signal.SIGUSR1, signal.SIG_IGN)
+    try:
+        tree = load_tree(config_path)
+    except MasterError as e:
+        print(f"{protocol}: Fatal: {e}", file=sys.stderr)
+        return FATAL_DEFAULT
+    root = tree.lookup()  # type: ignore[attr-defined]
+    sink = LogSink.from_settings(root)
+    bridge.install(sink, debug=bool(root.get("mail_debug")))
+    settings = read_master_settings(tree)
+    preload_modules()  # after setuid, a Python the user cannot read could import nothing more
+    job = MailJob(protocol, Identity(int(uid), int(gid), uid), tree, sink, settings.base_dir, int(channel_fd),
+                  settings.shutdown_clients)
+    log = Log(sink).for_service(protocol, settings=tree.lookup(service=protocol))  # type: ignore[attr-defined]
+    return asyncio.run(MailProcess(job, log).run())
+
+
+class MailProcess:
+    def __init__(self, job: MailJob, log: Log) -> None:
+        self.job = job
+        self.log = log
+        self.service: Any = None
+        self.sessions: set[asyncio.Task[None]] = set()
+        self.stopping = False
+        self.channel: Channel | None = None
+
+    async def run(self) -> int:
+        loop = asyncio.get_running_loop()
+        reporter = await start_worker_admin(self.job.base_dir, self.job.protocol, log=self.log,
+                                            verbose_proctitle=verbose_proctitle(self.job.tree))
+        try:
+            become(self.job.identity)
+        except OSError as e:
+            self.log.fatal(f"Couldn't drop privileges: {e}")
+            return FATAL_DEFAULT
+        channel = self.channel = Channel.from_fd(self.job.channel_fd)
+        loop.add_signal_handler(signal.SIGTERM, self._stop, self.job.shutdown_clients)
+        loop.add_signal_handler(signal.SIGHUP, self._stop, False)
+        signal.pthread_sigmask(signal.SIG_SETMASK, set())
+        module_name, class_name = MAIL_SERVICES[self.job.protocol]
+        cls = getattr(importlib.import_module(module_name), class_name)
+        self.service = await cls.create_mail(self.job.tree)
+        while not self.stopping:
+            received = await channel.receive()
+            if received is None:
+                break  # the master is gone: finish what we have
+            message, fds = received
+            self._spawn(self._session(channel, message, fds))
+        channel.close()
+        while self.sessions:
+            await asyncio.gather(*self.sessions, return_exceptions=True)
+        # leaving: a stop now must not kill us on the way out (the loop's handlers go with it)
+        signal.pthread_sigmask(signal.SIG_BLOCK, (signal.SIGTERM, signal.SIGHUP))
+        with contextlib.suppress(Exception):
+            await self.service.close()
+        await reporter.close()
+        return 0
+
+    def _spawn(self, coro: Any) -> None:
+        task: asyncio.Task[None] = asyncio.ensure_future(coro)
+        self.sessions.add(task)
+        task.add_done_callback(self.sessions.discard)
+
+    def _stop(self, cancel: bool) -> None:
+        self.stopping = True
+        if cancel:
+            for task in list(self.sessions):
+                task.cancel()
+        if self.channel is not None:
+            self.channel.close()  # wakes the receive loop: no new sessions
+
+    async def _session(self, channel: Channel, message: dict[str, Any], fds: list[int]) -> None:
+        for extra in fds[1:]:
+            os.close(extra)
+        if not fds:
+            with contextlib.suppress(ChannelClosed):
+                await channel.reply(message, {"ok": False, "error": "no descriptor"})
+            return
+        sock = socket.socket(fileno=fds[0])
+        with contextlib.suppress(ChannelClosed):
+            await channel.reply(message, {"ok": True, "mail_pid": os.getpid()})
+        handoff = Handoff.from_message(message)
+        loop = asyncio.get_running_loop()
+        try:
+            sock.setblocking(False)
+            reader = asyncio.StreamReader()
+            made: list[asyncio.StreamWriter] = []
+            protocol = asyncio.StreamReaderProtocol(reader, lambda _r, w: made.append(w))
+            await loop.connect_accepted_socket(lambda: protocol, sock)
+        except OSError:
+            sock.close()
+            return
+        writer = made[0]
+        try:
+            await self.service.resume(reader, writer, handoff)
+        except asyncio.CancelledError:
+            raise
+        except Exception as e:  # noqa: BLE001 - one session's failure must not end the process
+            self.log.error(f"{type(e).__name__}: {e}")
+        finally:
+            writer.close()
+            with contextlib.suppress(Exception):
+                await writer.wait_closed()
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
