@@ -290,6 +290,20 @@ class Pop3Connection:
     def receive_data(self, data: bytes) -> None:
         self._inbuf += data
 
+    def take_unconsumed(self) -> bytes:
+        """Input not yet read as commands (pipelined after PASS): a login process passes it on."""
+        data = bytes(self._inbuf)
+        self._inbuf.clear()
+        self._scanned = 0
+        return data
+
+    def resume_login(self, pending: bytes) -> None:
+        """In a mail process: the login process asked auth, the answer is ours to give
+        (``login_succeeded`` / ``login_failed``); ``pending`` is what the client sent after."""
+        self._waiting = True
+        self._inbuf = bytearray(pending)
+        self._scanned = 0
+
     def data_to_send(self) -> bytes:
         out = bytes(self._outbuf)
         self._outbuf.clear()
@@ -303,6 +317,33 @@ class Pop3Connection:
     def output_backlogged(self) -> bool:
         """Input is left unprocessed until data_to_send() is drained: call next_event() again then."""
         return len(self._outbuf) >= OUTPUT_HIGH_WATER
+
+    def pending_read_size(self) -> int | None:
+        """Message bytes that answering the buffered input would read from the mailbox.
+
+        0 when it reads none; None when that is not known to be small: outside TRANSACTION,
+        more than one command waiting (pipelining), or a command that may touch storage in
+        other ways (UIDL, QUIT). The server answers what is known to be cheap on its event loop
+        instead of handing it to a worker thread: a thread round trip per command costs more
+        than reading a small message file."""
+        if self.state is not Pop3State.TRANSACTION or self._in_sasl or self._events or self._waiting:
+            return None
+        newline = self._inbuf.find(b"\n", self._scanned)
+        if newline < 0:
+            return 0
+        if newline != len(self._inbuf) - 1:
+            return None
+        name, _, args = bytes(self._inbuf).rstrip(b"\r\n").partition(b" ")
+        name = name.upper()
+        if name in _NO_READ_COMMANDS:
+            return 0
+        if name not in (b"RETR", b"TOP"):
+            return None
+        digits = len(args) - len(args.lstrip(b"0123456789"))
+        number = int(args[:digits]) if digits else 0
+        if not 0 < number <= self._box.message_count():
+            return 0  # an error reply
+        return self._box.message_size(number - 1)
 
     def inactivity_timeout(self) -> Disconnect:
         self._send_raw(INACTIVITY_REPLY)
@@ -635,3 +676,6 @@ _SESSION_COMMANDS = {
     "LAST": Pop3Connection._cmd_last,
     "QUIT": Pop3Connection._cmd_quit,
 }
+
+# session commands answered from what the session holds in memory (see pending_read_size)
+_NO_READ_COMMANDS = frozenset({b"CAPA", b"STAT", b"LIST", b"DELE", b"RSET", b"NOOP", b"LAST"})

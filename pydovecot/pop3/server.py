@@ -42,7 +42,7 @@ from pydovecot.pop3.protocol import (
     parse_workarounds,
 )
 from pydovecot.pop3.session import Pop3MailSession, Pop3SessionSettings, SessionLock
-from pydovecot.storage.access import run_as
+from pydovecot.storage.access import call_as, run_as
 from pydovecot.storage.mail_user import MailUser, create_mail_user
 
 LOGIN_LOG = logging.getLogger("pydovecot.pop3-login")
@@ -52,6 +52,8 @@ LOGIN_PREFIX = {"dovecot_prefix": "pop3-login: "}
 LOGIN_IDLE_TIMEOUT = 180.0  # Dovecot's login processes drop a silent client after 3 minutes
 SESSION_IDLE_TIMEOUT = 600.0  # pop3: 10 minutes of silence ends the session
 READ_SIZE = 65536
+# a command reading at most this much message data runs on the event loop, not in a thread
+INLINE_READ_LIMIT = 128 * 1024
 INTERNAL_ERROR_TEXT = "[SYS/TEMP] Internal error occurred. Refer to server log for more information."
 TEMP_FAIL_TEXT = "[SYS/TEMP] Temporary authentication failure."
 LOCKED_TEXT = "[IN-USE] Mailbox is locked by another POP3 session."
@@ -64,7 +66,7 @@ class _ClientGone(Exception):
 class Pop3Service:
     """One POP3 service: the shape the master plugs in (create / handle_connection / close)."""
 
-    def __init__(self, tree: Any, auth_service: Any, auth_client: AuthClient,
+    def __init__(self, tree: Any, auth_service: Any, auth_client: AuthClient | None,
                  tls: ssl.SSLContext | None) -> None:
         self.tree = tree
         self.auth_service = auth_service
@@ -73,20 +75,51 @@ class Pop3Service:
         self.pid = os.getpid()
         self.login_idle_timeout = LOGIN_IDLE_TIMEOUT
         self.session_idle_timeout = SESSION_IDLE_TIMEOUT
+        # In a login process (privilege separation): gives logged-in clients to the master
+        # (pydovecot.master.handoff.LoginHandoff); None when this process serves mail itself.
+        self.handoff: Any = None
 
     @classmethod
-    async def create(cls, tree: Any, *, auth_service: Any) -> Pop3Service:
+    async def create(cls, tree: Any, *, auth_service: Any, auth_client: AuthClient | None = None,
+                     tls_context: ssl.SSLContext | None = None) -> Pop3Service:
+        """``auth_client``: an existing connection to auth (a login process's), else one to
+        ``auth_service`` in this process; ``tls_context``: STLS's, built where the key can be read
+        (a login process gets it made before it drops root), else from the settings here."""
         from pydovecot.master.tls import selected_tls_context
 
-        auth_client = await AuthClient.in_process(auth_service)
+        if auth_client is None:
+            auth_client = await AuthClient.in_process(auth_service)
         # SNI picks a local_name block's certificate for STLS too
-        return cls(tree, auth_service, auth_client, selected_tls_context(tree, "pop3"))
+        tls = tls_context if tls_context is not None else selected_tls_context(tree, "pop3")
+        return cls(tree, auth_service, auth_client, tls)
 
     async def handle_connection(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter,
                                 conn: ConnectionInfo) -> None:
         client = Pop3Client(self, reader, writer, conn)
         try:
             await client.run()
+        except Exception:  # noqa: BLE001 - one client's bug must not take the service down
+            LOG.exception("POP3 connection failed", extra=client.log_extra)
+        finally:
+            await client.finish()
+
+    @classmethod
+    async def create_mail(cls, tree: Any) -> Pop3Service:
+        """In a mail process: sessions arrive logged in (``resume``)."""
+        return cls(tree, None, None, None)
+
+    async def resume(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, handoff: Any) -> None:
+        """In a mail process: a client pop3-login authenticated (pydovecot.master.handoff.Handoff):
+        open its INBOX, say "+OK Logged in." and serve."""
+        client = Pop3Client(self, reader, writer, handoff.connection_info())
+        client.login.method = handoff.mechanism
+        client.login.user = handoff.user
+        client.core.resume_login(handoff.pending_bytes)
+        try:
+            if await client.start_mail(handoff.user, handoff.userdb):
+                await client.run(greet=False)
+            else:
+                await client._flush()
         except Exception:  # noqa: BLE001 - one client's bug must not take the service down
             LOG.exception("POP3 connection failed", extra=client.log_extra)
         finally:
@@ -104,7 +137,8 @@ class Pop3Service:
         return await asyncio.start_server(accept, host, port)
 
     async def close(self) -> None:
-        await self.auth_client.close()
+        if self.auth_client is not None:
+            await self.auth_client.close()
 
 
 @dataclass
@@ -141,11 +175,12 @@ class Pop3Client:
         self.bytes_in = 0
         self.bytes_out = 0
         self._closed = False
+        self.handed_off = False  # given to a mail process (privilege separation): nothing more here
 
     # -- settings and log prefixes --
 
     def _protocol_settings(self) -> Pop3ProtocolSettings:
-        mechanisms = self.service.auth_client.mechanisms
+        mechanisms = self.service.auth_client.mechanisms if self.service.auth_client is not None else {}
         offered = tuple(m for m, flags in mechanisms.items() if "private" not in flags)
         plaintext = tuple(m for m, flags in mechanisms.items() if "plaintext" in flags)
         secured = self.tls or self.conn.secured
@@ -174,9 +209,14 @@ class Pop3Client:
 
     # -- the connection loop --
 
-    async def run(self) -> None:
+    async def run(self, *, greet: bool = True) -> None:
         try:
-            await self._write(self.core.greeting())
+            if greet:
+                await self._write(self.core.greeting())
+            else:
+                await self._flush()
+                if not await self._process():  # what the client pipelined after PASS
+                    return
             while not self._closed:
                 if not await self._read_once():
                     break
@@ -225,6 +265,10 @@ class Pop3Client:
 
     async def _pump(self) -> tuple[list[Pop3Event], bool]:
         if self.session is not None and self.user is not None:
+            reads = self.core.pending_read_size()
+            if reads is not None and reads <= INLINE_READ_LIMIT:
+                # one small message file (or none): cheaper here than a round trip to a thread
+                return call_as(self.user.uid, self.user.gid, self._pump_sync)
             return await run_as(self.user.uid, self.user.gid, self._pump_sync)
         return self._pump_sync()
 
@@ -283,7 +327,7 @@ class Pop3Client:
         elif isinstance(event, Disconnect):
             self._set_disconnect_reason(event.reason)
             return False
-        return True
+        return not (self.handed_off or self._closed)
 
     def _login_refused(self, event: LoginRefused) -> None:
         if event.reason == "plaintext":
@@ -374,31 +418,58 @@ class Pop3Client:
 
     async def _finish_login(self, reply: AuthReply) -> None:
         username = reply.user or self.login.pending_user or ""
+        if self.service.handoff is not None:
+            await self._hand_off(username, reply)
+            return
         fields = await self._userdb_fields(username, reply)
         if fields is None:
             return
         self._log_login(username)
+        await self.start_mail(username, fields)
+
+    async def _hand_off(self, username: str, reply: AuthReply) -> None:
+        """pop3-login's end: the client and what it pipelined go to the master, which gives them
+        to the user's mail process; that one answers PASS."""
+        from pydovecot.master.handoff import Handoff, conn_fields, proxy
+
+        conn = replace(self.conn, tls=self.tls)
+        handoff = Handoff("pop3", username, conn_fields(conn), mechanism=self.login.method or "",
+                          pending=self.core.take_unconsumed().decode("latin-1"), auth_fields=dict(reply.fields))
+        await self._flush()
+        result, pair = await self.service.handoff.hand_off(self.reader, self.writer, handoff)
+        LOGIN_LOG.info("Login: %s", self._log_elements(username, result.mail_pid), extra=LOGIN_PREFIX)
+        if not result.ok:  # what Dovecot's pop3 process says when the user cannot be set up, then close
+            self.core.login_failed(INTERNAL_ERROR_TEXT)
+            await self._flush()
+            self._closed = True
+        self.handed_off = True
+        if pair is not None:  # TLS stays here: copy between it and the mail process
+            await proxy(self.reader, self.writer, pair)
+
+    async def start_mail(self, username: str, fields: dict[str, str]) -> bool:
+        """The mail session from the userdb fields; False (the client told) when it cannot be."""
         user = self._mail_user(username, fields)
         if user is None:
-            return
+            return False
         self.user = user
         try:
             session = await self._open_session(user)
         except _SessionLocked:
             self.core.login_failed(LOCKED_TEXT)
             self.user = None
-            return
+            return False
         except Exception as exc:  # noqa: BLE001 - a storage failure is the client's temp failure
             LOG.error("Couldn't open INBOX: %s", exc, extra=self.log_extra)
             self.core.login_failed(INTERNAL_ERROR_TEXT)
             self.user = None
-            return
+            return False
         self.session = session
         self.core.login_succeeded(session)
         self.registered = register_session("pop3", user.username, self.conn.remote_ip, kick_callback=self.kick)
         enable_last = bool(user.settings.get("pop3_enable_last"))
         workarounds = parse_workarounds(str(user.settings.get("pop3_client_workarounds")))
         self.core.settings = replace(self.core.settings, enable_last=enable_last, workarounds=workarounds)
+        return True
 
     async def _userdb_fields(self, username: str, reply: AuthReply) -> dict[str, str] | None:
         c = self.conn
@@ -497,6 +568,10 @@ class Pop3Client:
 
     async def finish(self) -> None:
         self._closed = True
+        if self.handed_off:
+            with contextlib.suppress(Exception):
+                self.writer.close()
+            return
         if self.registered is not None:
             self.registered.unregister()
         if self.login.sasl_id is not None:
