@@ -4,8 +4,8 @@ Before login (imap-login): the banner list, `imap_capability` (replacing the lis
 to it with a leading `+`), LITERAL+/LITERAL- (unless the list was replaced), STARTTLS while TLS
 is possible but not active, LOGINDISABLED when plaintext logins are refused, then one AUTH= per
 mechanism the auth service offers this connection. After login (imap): the full list, the
-`+` additions, LITERAL+/-, NOTIFY with the mailbox list index and SPECIAL-USE when a namespace
-names special-use mailboxes; an explicit `imap_capability` is sent as it is.
+`+` additions, LITERAL+/-, NOTIFY with the mailbox list index, METADATA with imap_metadata and
+a mail_attribute_dict, and SPECIAL-USE when a namespace names special-use mailboxes; an explicit `imap_capability` is sent as it is.
 """
 
 from __future__ import annotations
@@ -79,7 +79,8 @@ def advertised_mechanisms(mechanisms: Mapping[str, Iterable[str]], *, secured: b
     return out
 
 
-def post_login(settings: CapabilitySettings, *, special_use: bool, plugins: Iterable[object] = ()) -> str:
+def post_login(settings: CapabilitySettings, *, special_use: bool, plugins: Iterable[object] = (),
+               metadata: bool = False) -> str:
     """``plugins``: the user's mail plugins; their ``capabilities`` (QUOTA from imap_quota) come
     last, in load order, as Dovecot's client-created hooks append them."""
     text, explicit = settings._base(POST_LOGIN)
@@ -88,6 +89,8 @@ def post_login(settings: CapabilitySettings, *, special_use: bool, plugins: Iter
     parts = [text, settings.literal]
     if settings.mailbox_list_index:
         parts.append("NOTIFY")
+    if metadata:
+        parts.append("METADATA")
     if special_use:
         parts.append("SPECIAL-USE")
     for plugin in plugins:

@@ -20,13 +20,13 @@ log = logging.getLogger("pydovecot.imap-login")
 
 
 def elements(session: Session, *, user: str | None = None, mechanism: str | None = None,
-             logged_in: bool = False) -> str:
+             logged_in: bool = False, mail_pid: int | None = None) -> str:
     conn = session.conn
     name = user or ""
     values: dict[str, str | None] = {
         "user": name, "username": name.partition("@")[0], "domain": name.partition("@")[2],
         "mechanism": mechanism, "remote_ip": conn.remote_ip, "local_ip": conn.local_ip,
-        "mail_pid": str(os.getpid()) if logged_in else None,
+        "mail_pid": str(mail_pid) if mail_pid is not None else str(os.getpid()) if logged_in else None,
         "secured": "TLS" if conn.tls else ("secured" if conn.secured else None),
         "ssl_security": ssl_security(session.writer) if conn.tls else None,
         "session": conn.session_id, "service": "imap", "pid": str(os.getpid()),

@@ -32,11 +32,18 @@ class SelectedMailbox:
     recent: set[int] = field(default_factory=set)
     keywords: tuple[str, ...] = ()
     saved: frozenset[int] | None = None
+    """SEARCHRES's `$` (RFC 5182): the UIDs the last SEARCH RETURN (SAVE) found."""
     gone: bool = False
+    """The mailbox was deleted or renamed under us (found while syncing)."""
     reported_modseq: int = 0
     """The highest modseq the client has been told (SELECT, FETCH MODSEQ, HIGHESTMODSEQ codes)."""
-    """The mailbox was deleted or renamed under us (found while syncing)."""
-    """SEARCHRES's `$` (RFC 5182): the UIDs the last SEARCH RETURN (SAVE) found."""
+    notify_counts: bool = True
+    notify_flags: bool = True
+    """NOTIFY (notify.py) without MessageNew / FlagChange for the selected mailbox: syncing
+    stops sending EXISTS and RECENT / other sessions' flag changes, as Dovecot's does."""
+    _applied: tuple[MessageInfo, ...] | None = field(default=None, repr=False)
+    """The snapshot messages the view was last brought up to date with (see apply)."""
+    _held_back: bool = field(default=False, repr=False)
 
     # --- numbers -----------------------------------------------------------------------------
 
@@ -88,9 +95,14 @@ class SelectedMailbox:
 
     def flags_replies(self) -> bytes:
         out = untagged(b"FLAGS " + self.flags_list())
-        if self.read_only:
+        # A plugin may narrow what the client may change (acl: by the user's rights).
+        narrowed = getattr(self.mailbox, "permanent_flags", None)
+        allowed = tuple(narrowed()) if narrowed is not None else (*SYSTEM_FLAGS, "\\*")
+        if self.read_only or not allowed:
             return out + untagged_status("OK", "Read-only mailbox.", b"[PERMANENTFLAGS ()]")
-        permanent = paren_list(f.encode() for f in (*SYSTEM_FLAGS, *self.keywords, "\\*"))
+        system = [f for f in allowed if f != "\\*"]
+        rest = (*self.keywords, "\\*") if "\\*" in allowed else ()
+        permanent = paren_list(f.encode() for f in (*system, *rest))
         return out + untagged_status("OK", "Flags permitted.", b"[PERMANENTFLAGS " + permanent + b"]")
 
     # --- syncing -----------------------------------------------------------------------------
@@ -104,6 +116,8 @@ class SelectedMailbox:
         self.recent = set(snapshot.recent_uids) & set(self.uids)
         self.keywords = keywords
         self.reported_modseq = snapshot.highestmodseq
+        self._applied = snapshot.messages if isinstance(snapshot.messages, tuple) else None
+        self._held_back = False
 
     def modseq_news(self) -> int | None:
         """The highest modseq, when the client has not been told it yet (QRESYNC replies)."""
@@ -120,8 +134,13 @@ class SelectedMailbox:
         Without `expunges` (FETCH, STORE, SEARCH by sequence number) expunged messages stay in
         the view, so that the client's numbers keep meaning what they meant.
         """
+        if (snapshot.messages is self._applied and keywords == self.keywords and not self._held_back
+                and snapshot.uidnext == self.uidnext and snapshot.highestmodseq == self.highestmodseq):
+            # The same (immutable) messages as last time: nothing to say, and no need to compare
+            # every message again -- the common case after each command on a quiet mailbox.
+            return b""
         out = bytearray()
-        current = {m.uid: m for m in snapshot.messages}
+        current = _by_uid(snapshot.messages)
         old_recent = len(self.recent)
         if keywords != self.keywords and set(keywords) - set(self.keywords):
             self.keywords = tuple(dict.fromkeys((*self.keywords, *keywords)))
@@ -129,32 +148,42 @@ class SelectedMailbox:
         gone = [uid for uid in self.uids if uid not in current]
         if gone and expunges:
             out += self._expunge(gone, qresync)
+        # Expunges kept back for the client's numbers, or flag changes not reported: the next
+        # apply must look again even if the messages are the same.
+        self._held_back = bool(gone and not expunges) or bool(quiet_uids)
         for uid in self.uids:
             new = current.get(uid)
             old = self.messages[uid]
+            if new is old:
+                continue  # unchanged (snapshots share the infos of unchanged messages)
             if new is None or uid in quiet_uids:
                 if new is not None:
                     self.messages[uid] = new
                 continue
             if new.flags != old.flags or new.keywords != old.keywords:
                 self.messages[uid] = new
-                out += self.fetch_flags(uid, uid_fetch or qresync, condstore)
+                if self.notify_flags:
+                    out += self.fetch_flags(uid, uid_fetch or qresync, condstore)
             elif new.modseq != old.modseq:
                 self.messages[uid] = new
-        known = set(self.uids)
-        added = [m for m in snapshot.messages if m.uid not in known and m.uid > (self.uids[-1] if self.uids else 0)]
+        last = self.uids[-1] if self.uids else 0
+        added = [m for m in snapshot.messages if m.uid > last]
+        if added:
+            known = set(self.uids)
+            added = [m for m in added if m.uid not in known]
         for msg in added:
             self.uids.append(msg.uid)
             self.messages[msg.uid] = msg
         self.recent |= set(snapshot.recent_uids) & {m.uid for m in added}
-        if added:
+        if added and self.notify_counts:
             out += untagged(f"{self.exists} EXISTS")
-        if len(self.recent) != old_recent:
+        if len(self.recent) != old_recent and self.notify_counts:
             out += untagged(f"{len(self.recent)} RECENT")
         self.uidnext = snapshot.uidnext
         self.highestmodseq = snapshot.highestmodseq
         if added and qresync and (news := self.modseq_news()) is not None:
             out += untagged_status("OK", "Highest", b"[HIGHESTMODSEQ %d]" % news)
+        self._applied = snapshot.messages if isinstance(snapshot.messages, tuple) else None
         return bytes(out)
 
     def _expunge(self, gone: list[int], qresync: bool) -> bytes:
@@ -192,6 +221,24 @@ class SelectedMailbox:
         if with_modseq and modseq_last:
             items.append(modseq)
         return untagged(b"%d FETCH (" % (seq or 0) + b" ".join(items) + b")")
+
+
+# id(snapshot.messages) -> (those messages, by UID): one snapshot is shared by every session of
+# the mailbox (and synced after each command), so its index is built once, not once per apply().
+_BY_UID: dict[int, tuple[tuple[MessageInfo, ...], dict[int, MessageInfo]]] = {}
+
+
+def _by_uid(messages: tuple[MessageInfo, ...]) -> dict[int, MessageInfo]:
+    """``{m.uid: m for m in messages}``, shared: callers must not change it."""
+    hit = _BY_UID.get(id(messages))
+    if hit is not None and hit[0] is messages:
+        return hit[1]
+    current = {m.uid: m for m in messages}
+    if isinstance(messages, tuple):  # a list could change in place after we indexed it
+        if len(_BY_UID) >= 64:
+            _BY_UID.clear()
+        _BY_UID[id(messages)] = (messages, current)
+    return current
 
 
 def uid_set(uids: list[int] | tuple[int, ...]) -> bytes:

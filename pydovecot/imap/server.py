@@ -22,7 +22,7 @@ from pydovecot.varexpand.contexts import Variable, VariableContext
 from . import commands, loginlog
 from .capabilities import CapabilitySettings, pre_login
 from .commands.auth import login_disabled
-from .commands.common import mailbox_gone, sync_selected, sync_without_expunges
+from .commands.common import refresh_selected
 from .commands.starttls import tls_available
 from .protocol import (
     CommandReceived,
@@ -70,6 +70,9 @@ class ImapService:
         self._userip: dict[tuple[str, str | None], int] = {}
         self._tasks: set[asyncio.Task[None]] = set()
         self._servers: list[asyncio.AbstractServer] = []
+        # In a login process (privilege separation): gives logged-in clients to the master
+        # (pydovecot.master.handoff.LoginHandoff); None when this process serves mail itself.
+        self.handoff: Any = None
 
     @classmethod
     async def create(cls, tree: Any, *, auth_service: Any, tls_context: ssl.SSLContext | None = None,
@@ -82,6 +85,11 @@ class ImapService:
         service = cls(tree, auth_service, client)
         service.tls_context = tls_context if tls_context is not None else _settings_tls(tree)
         return service
+
+    @classmethod
+    async def create_mail(cls, tree: Any) -> ImapService:
+        """In a mail process: sessions arrive logged in (``resume``); no auth, no STARTTLS."""
+        return cls(tree, None, None)
 
     async def close(self) -> None:
         for server in self._servers:
@@ -139,40 +147,70 @@ class ImapService:
 
     # --- one connection ----------------------------------------------------------------------
 
-    async def handle_connection(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter,
-                                conn: ConnectionInfo) -> None:
-        task = asyncio.current_task()
-        if task is not None:
-            self._tasks.add(task)
+    def _session(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter,
+                 conn: ConnectionInfo) -> Session:
         settings = self.tree.lookup(service="imap", local=conn.local_ip, remote=conn.remote_ip)
         max_line = int(settings.get("imap_max_line_length") or 65536)
         protocol = ImapServerProtocol(max_line_length=max_line, max_literal_size=MAX_LOGIN_LITERAL)
-        session = Session(self, reader, writer, conn, settings, protocol)
+        return Session(self, reader, writer, conn, settings, protocol)
+
+    async def handle_connection(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter,
+                                conn: ConnectionInfo) -> None:
+        await self._run(self._session(reader, writer, conn), self._serve)
+
+    async def resume(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, handoff: Any) -> None:
+        """In a mail process: a client imap-login authenticated (pydovecot.master.handoff.Handoff).
+        The userdb answer came with it; we build the user, send LOGIN's tagged OK, and serve."""
+        from .commands.auth import start_session
+
+        session = self._session(reader, writer, handoff.connection_info())
+        session.capability_sent = handoff.capability_sent
+        session.protocol.receive_data(handoff.pending_bytes)
+
+        async def serve(session: Session) -> None:
+            ok = await start_session(session, handoff.tag_bytes, handoff.user, handoff.userdb,
+                                     handoff.mechanism, log_login=False)
+            if session.tagged is not None:
+                session.send(session.tagged)
+                session.tagged = None
+            await session.flush()
+            if not ok:
+                return
+            await self._serve(session, greet=False)
+
+        await self._run(session, serve)
+
+    async def _run(self, session: Session, serve: Any) -> None:
+        task = asyncio.current_task()
+        if task is not None:
+            self._tasks.add(task)
         try:
-            await self._serve(session)
+            await serve(session)
         except (ConnectionError, asyncio.IncompleteReadError, ssl.SSLError):
             pass
         except asyncio.CancelledError:
             with contextlib.suppress(Exception):
-                writer.write(bye("Server shutting down."))
+                session.writer.write(bye("Server shutting down."))
         except Exception:  # noqa: BLE001 - one client's failure never takes the server down
             log.exception("IMAP connection failed", extra={"dovecot_prefix": session.user_prefix()})
             with contextlib.suppress(Exception):
-                writer.write(bye("Internal error occurred. Refer to server log for more information."))
+                session.writer.write(bye("Internal error occurred. Refer to server log for more information."))
         finally:
             session.unregister()
-            self._log_disconnect(session)
+            if not session.handed_off:
+                self._log_disconnect(session)
             self._release_slot(session)
             session.selected = None
             with contextlib.suppress(Exception):
-                writer.close()
+                session.writer.close()  # the current one: COMPRESS (imap_zlib) swaps it
             if task is not None:
                 self._tasks.discard(task)
 
-    async def _serve(self, session: Session) -> None:
-        greeting = str(session.settings.get("login_greeting") or "Dovecot ready.")
-        caps = session.capability()
-        session.send(untagged_status("OK", greeting, response_code("CAPABILITY", caps.encode())))
+    async def _serve(self, session: Session, *, greet: bool = True) -> None:
+        if greet:
+            greeting = str(session.settings.get("login_greeting") or "Dovecot ready.")
+            caps = session.capability()
+            session.send(untagged_status("OK", greeting, response_code("CAPABILITY", caps.encode())))
         while not session.closing:
             event = await session.next_event()
             if event is None:
@@ -228,6 +266,7 @@ class ImapService:
         if session.logged_in:
             session.commands_after_login += 1
         session.tagged, session.after_tagged, session.last_status = None, b"", ""
+        session.view_checked = False
         await handler(session, cmd)
         session.last_command = _command_name(cmd)
         session.last_finished = time.monotonic()
@@ -235,15 +274,20 @@ class ImapService:
             session.bad_commands = 0
         else:
             session.bad_commands = max(session.bad_commands, bad_before + 1)
-        if session.tagged is not None and not isinstance(cmd, c.Rename) and await mailbox_gone(session):
-            # Renamed or deleted by someone (this session included): Dovecot gives up on it.
-            session.send(bye(f"{_command_name(cmd)} failed: Mailbox was deleted under us"))
-            session.tagged = None
-            session.closing = True
+        if session.tagged is not None and session.selected is not None and not isinstance(cmd, c.Rename):
+            # The gone check and the sync after the command: one trip to the storage thread.
+            sync = not isinstance(cmd, commands.HANDLES_OWN_SYNC)
+            expunges = not isinstance(cmd, commands.NO_EXPUNGE_SYNC) or bool(getattr(cmd, "uid", False))
+            if session.view_checked and not sync:
+                gone = session.selected.gone  # the command's own sync just looked
+            else:
+                gone = await refresh_selected(session, sync=sync, expunges=expunges)
+            if gone:
+                # Renamed or deleted by someone (this session included): Dovecot gives up on it.
+                session.send(bye(f"{_command_name(cmd)} failed: Mailbox was deleted under us"))
+                session.tagged = None
+                session.closing = True
         if session.tagged is not None:
-            if session.selected is not None and not isinstance(cmd, commands.HANDLES_OWN_SYNC):
-                expunges = not isinstance(cmd, commands.NO_EXPUNGE_SYNC) or bool(getattr(cmd, "uid", False))
-                await (sync_selected(session) if expunges else sync_without_expunges(session))
             session.send(session.tagged)
             session.tagged = None
         session.send(session.after_tagged)

@@ -92,6 +92,13 @@ class Session:
     registered: AdminSession | None = None
     """This session in the process's session registry (`doveadm who` lists it, `kick` ends it)."""
     kicked: bool = False
+    handed_off: bool = False
+    """A login process gave the client to a mail process: nothing more to say or log here."""
+    notify: Any = None
+    """NOTIFY's state (notify.NotifyState) from the first NOTIFY on: reads go through it."""
+    view_checked: bool = False
+    """The selected mailbox was checked (gone or not) after this command's last storage call:
+    the server's check after the command would only repeat it (see commands/common.py)."""
     _out: bytearray = field(default_factory=bytearray)
 
     # --- output ------------------------------------------------------------------------------
@@ -127,7 +134,8 @@ class Session:
             await self.flush()
             if self.closing:
                 return None
-            read = self.reader.read(65536)
+            # With NOTIFY set, changes are pushed while waiting for the client (notify.py).
+            read = self.reader.read(65536) if self.notify is None else self.notify.read(self)
             if timeout is not None:
                 data = await asyncio.wait_for(read, timeout)
             elif autologout:
@@ -188,7 +196,8 @@ class Session:
             return self.service.pre_login_capability(self)
         special_use = any(box.special_use for ns in self.user.namespaces.namespaces
                           for box in ns.mailboxes.values())
-        return post_login(settings, special_use=special_use, plugins=self.user.plugins)
+        metadata = bool(self.user.settings.get("imap_metadata")) and bool(self.user.settings.str("mail_attribute_dict"))
+        return post_login(settings, special_use=special_use, plugins=self.user.plugins, metadata=metadata)
 
     def user_prefix(self) -> str:
         name = self.user.username if self.user is not None else ""
@@ -228,4 +237,5 @@ class Session:
 
     async def storage(self, func: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         assert self.user is not None
+        self.view_checked = False
         return await run_as(self.user.uid, self.user.gid, func, *args, **kwargs)

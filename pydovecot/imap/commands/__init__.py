@@ -12,10 +12,12 @@ from typing import TYPE_CHECKING, Any
 
 from ..protocol import commands as c
 from . import (
+    acl,
     append,
     authenticate,
     capability,
     close,
+    compress,
     copy,
     create,
     delete,
@@ -27,8 +29,10 @@ from . import (
     list,
     login,
     logout,
+    metadata,
     namespace,
     noop,
+    notify,
     quota,
     rename,
     search,
@@ -75,8 +79,24 @@ HANDLERS: dict[type, Handler] = {
     c.Fetch: fetch.run,
     c.Store: store.run,
     c.Copy: copy.run,
-    c.Extension: quota.run,  # GETQUOTAROOT, GETQUOTA, SETQUOTA (imap_quota)
 }
+
+# Commands a plugin adds (c.Extension, by name): each handler answers "Unknown command" when
+# the session's user does not have its plugin.
+EXTENSIONS: dict[str, Handler] = {
+    **dict.fromkeys(("GETQUOTAROOT", "GETQUOTA", "SETQUOTA"), quota.run),  # imap_quota
+    **dict.fromkeys(acl.NAMES, acl.run),  # imap_acl
+    "COMPRESS": compress.run,  # imap_zlib
+    **dict.fromkeys(metadata.NAMES, metadata.run),  # imap_metadata (RFC 5464)
+    "NOTIFY": notify.run,  # RFC 5465: always there, as in Dovecot
+}
+
+
+async def _extension(session: Session, cmd: c.Extension) -> None:
+    await EXTENSIONS[cmd.name](session, cmd)
+
+
+HANDLERS[c.Extension] = _extension
 
 # Commands that must not see expunges (their sequence numbers are the client's): the rest sync
 # fully after they run, unless the handler did it already.

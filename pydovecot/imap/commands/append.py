@@ -11,6 +11,8 @@ from . import catenate
 from .common import CommandFailed, fail, ok, storage_error, sync_selected
 
 if TYPE_CHECKING:
+    from pydovecot.storage.interface import Mailbox, MailboxStatus
+
     from ..session import Session
 
 
@@ -26,14 +28,17 @@ async def run(session: Session, cmd: c.Append) -> None:
         return
     uids: list[int] = []
     try:
-        for message in cmd.messages:
+        status = None
+        for i, message in enumerate(cmd.messages):
             data = b"".join([await catenate.resolve(session, part) for part in message.parts])
             flags = [f.name for f in message.flags if f.is_system]
             keywords = [f.name for f in message.flags if not f.is_system]
             date = message.internal_date.timestamp() if message.internal_date is not None else None
-            uids.append(await session.storage(mailbox.append, data, flags=flags, keywords=keywords,
-                                              internaldate=date))
-        status = await session.storage(mailbox.status)
+            uid, status = await session.storage(_append, mailbox, data, flags, keywords, date,
+                                                i == len(cmd.messages) - 1)
+            uids.append(uid)
+        if status is None:
+            status = await session.storage(mailbox.status)
     except CommandFailed as exc:
         fail(session, cmd.tag, exc)
         return
@@ -44,3 +49,11 @@ async def run(session: Session, cmd: c.Append) -> None:
         await sync_selected(session)
     code = b"[APPENDUID %d " % status.uidvalidity + uid_set(uids) + b"]"
     ok(session, cmd.tag, "Append completed.", code, started=started)
+
+
+def _append(mailbox: Mailbox, data: bytes, flags: list[str], keywords: list[str], date: float | None,
+            last: bool) -> tuple[int, MailboxStatus | None]:
+    """One message saved, and after the last one the status APPENDUID needs: one trip to the
+    storage thread."""
+    uid = mailbox.append(data, flags=flags, keywords=keywords, internaldate=date)
+    return uid, mailbox.status() if last else None

@@ -23,6 +23,8 @@ from ..session import MAX_SESSION_LITERAL
 from .common import CommandFailed, fail
 
 if TYPE_CHECKING:
+    from pydovecot.storage.shared import LookupUser
+
     from ..session import Session
 
 log = logging.getLogger("pydovecot.imap-login")
@@ -107,9 +109,14 @@ def _failure(reply: AuthReply) -> CommandFailed:
 
 
 async def finish_login(session: Session, tag: bytes, reply: AuthReply, mech: str) -> None:
-    """The passdb said yes: look up the user, build the mail user, switch to the session."""
+    """The passdb said yes: look up the user, build the mail user, switch to the session.
+
+    In a login process (privilege separation) the client goes to a mail process instead."""
     from pydovecot.auth.service import RequestInfo, UserdbResult
 
+    if session.service.handoff is not None:
+        await _hand_off(session, tag, reply, mech)
+        return
     username = reply.user or ""
     conn = session.conn
     backend = session.service.auth_service.backend
@@ -124,12 +131,44 @@ async def finish_login(session: Session, tag: bytes, reply: AuthReply, mech: str
         fail(session, tag, TEMP_FAILED if answer.result is UserdbResult.INTERNAL_FAILURE else AUTH_FAILED)
         return
     fields = {f.key: f.value for f in answer.fields.items}
-    username = answer.user or username
+    await start_session(session, tag, answer.user or username, fields, mech)
+
+
+INTERNAL_ERROR_BYE = b"* BYE Internal error occurred. Refer to server log for more information.\r\n"
+
+
+async def _hand_off(session: Session, tag: bytes, reply: AuthReply, mech: str) -> None:
+    """imap-login's end: the client, what it pipelined and LOGIN's tag go to the master, which
+    gives them to the user's mail process; that one sends "OK Logged in"."""
+    from pydovecot.master.handoff import Handoff, conn_fields, proxy
+
+    user = reply.user or ""
+    handoff = Handoff("imap", user, conn_fields(session.conn), mechanism=mech,
+                      pending=session.protocol.take_unconsumed().decode("latin-1"), tag=tag.decode("latin-1"),
+                      capability_sent=session.capability_sent, auth_fields=dict(reply.fields))
+    await session.flush()
+    result, pair = await session.service.handoff.hand_off(session.reader, session.writer, handoff)
+    session.closing = True
+    session.handed_off = True  # auth said yes: imap-login logs the login, not a disconnect
+    loginlog.info(session, "Login", user=user, mechanism=mech, mail_pid=result.mail_pid)
+    if not result.ok:
+        # what Dovecot's imap process says when the user cannot be set up (e.g. uid refused)
+        session.send(tagged(tag, "OK", "Logged in, but initialization failed.") + INTERNAL_ERROR_BYE)
+        return
+    if pair is not None:  # TLS stays here: copy between it and the mail process
+        await proxy(session.reader, session.writer, pair)
+
+
+async def start_session(session: Session, tag: bytes, username: str, fields: dict[str, str], mech: str,
+                        *, log_login: bool = True) -> bool:
+    """The user's mail session from its userdb fields; False (the client told) when it cannot be."""
+    conn = session.conn
     node = session.service.tree.lookup(service="imap", local=conn.local_ip, remote=conn.remote_ip)
     try:
         user = create_mail_user(node, username, fields, service="imap",
                                 extra_variables={"rip": conn.remote_ip, "lip": conn.local_ip,
-                                                 "session": conn.session_id})
+                                                 "session": conn.session_id},
+                                lookup_user=_userdb_lookup(session))
     except Exception as exc:  # noqa: BLE001 - MailUserError, or any bug: the client gets NO, we log
         prefix = f"imap({username})<{os.getpid()}><{conn.session_id}>: "
         if isinstance(exc, MailUserError):
@@ -138,13 +177,13 @@ async def finish_login(session: Session, tag: bytes, reply: AuthReply, mech: str
             log.exception("Mail user setup failed", extra={"dovecot_prefix": prefix})
         fail(session, tag, CommandFailed("Login failed: Internal error occurred. Refer to server log "
                                          "for more information.", "SERVERBUG"))
-        return
+        return False
     limit = int(node.get("mail_max_userip_connections") or 0)
     if not session.service.connection_slot(username, conn.remote_ip, limit):
         fail(session, tag, CommandFailed("Maximum number of connections from user+IP exceeded "
                                          f"(mail_max_userip_connections={limit})", "LIMIT"))
         session.closing = True
-        return
+        return False
     session.user = user
     session.settings = node
     try:
@@ -154,7 +193,8 @@ async def finish_login(session: Session, tag: bytes, reply: AuthReply, mech: str
     session.state = ConnectionState.AUTHENTICATED
     session.protocol.max_literal_size = MAX_SESSION_LITERAL
     session.counters.bytes_in = session.counters.bytes_out = 0  # imap_logout_format counts from here
-    _log_login(session, mech)
+    if log_login:
+        _log_login(session, mech)
     session.register()
     caps = session.capability()
     if session.capability_sent:
@@ -162,6 +202,17 @@ async def finish_login(session: Session, tag: bytes, reply: AuthReply, mech: str
         session.reply(tagged(tag, "OK", "Logged in"), "OK")
     else:
         session.reply(tagged(tag, "OK", "Logged in", response_code("CAPABILITY", caps.encode())), "OK")
+    return True
+
+
+def _userdb_lookup(session: Session) -> LookupUser | None:
+    """The owners of shared namespaces are looked up in the same userdb (storage/shared.py)."""
+    from pydovecot.auth.service import RequestInfo
+    from pydovecot.login.userdb_lookup import userdb_lookup
+
+    conn = session.conn
+    info = RequestInfo(service="imap", local_ip=conn.local_ip, remote_ip=conn.remote_ip, secured=conn.secured)
+    return userdb_lookup(getattr(session.service, "auth_service", None), info)
 
 
 def _log_login(session: Session, mech: str) -> None:

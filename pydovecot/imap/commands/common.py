@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import time
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from pydovecot.storage.interface import MailboxError, MailboxSnapshot
@@ -90,49 +90,72 @@ def sync_view(selected: SelectedMailbox) -> MailboxSnapshot:
     return replace(snapshot, recent_uids=frozenset(m.uid for m in snapshot.messages[-unclaimed:]))
 
 
-async def sync_selected(session: Session, *, expunges: bool = True, uid_fetch: bool = False) -> None:
-    """Bring the client's view of the selected mailbox up to date (untagged replies)."""
-    selected = session.selected
-    if selected is None or await mailbox_gone(session):
-        return
+@dataclass
+class _Refreshed:
+    """What one trip to the storage thread found about the selected mailbox."""
+
+    gone: bool = False
+    snapshot: MailboxSnapshot | None = None  # None: not synced, or the sync failed
+    keywords: tuple[str, ...] = ()
+
+
+def _refresh(selected: SelectedMailbox, sync: bool) -> _Refreshed:
+    """The gone check and the sync in one storage call (runs in the storage thread): every trip
+    to the thread costs more than the calls themselves when the mailbox is unchanged."""
+    if not selected.gone:
+        path = getattr(selected.mailbox, "path", None)
+        if isinstance(path, str) and not os.path.isdir(path):
+            return _Refreshed(gone=True)
+    if not sync:
+        return _Refreshed()
     try:
-        snapshot = await session.storage(sync_view, selected)
-        keywords = await session.storage(selected.mailbox.known_keywords)
+        return _Refreshed(snapshot=sync_view(selected), keywords=selected.mailbox.known_keywords())
     except Exception:  # noqa: BLE001 - a vanished mailbox is reported by the next command
-        return
+        return _Refreshed()
+
+
+async def refresh_selected(session: Session, *, sync: bool = True, expunges: bool = True,
+                           uid_fetch: bool = False) -> bool:
+    """Whether the selected mailbox's folder vanished (see :func:`mailbox_gone`); unless it did,
+    and with ``sync``, bring the client's view up to date (see :func:`sync_selected`)."""
+    selected = session.selected
+    if selected is None:
+        return False
+    if selected.gone:
+        return True
+    found = await session.storage(_refresh, selected, sync)
+    session.view_checked = True
+    if found.gone:
+        selected.gone = True
+        return True
+    snapshot = found.snapshot
+    if snapshot is None:
+        return False
     if snapshot.uidvalidity != selected.uidvalidity:
         session.send(b"* BYE Mailbox UIDVALIDITY changed\r\n")
         session.closing = True
-        return
-    session.send(selected.apply(snapshot, keywords, expunges=expunges, uid_fetch=uid_fetch,
+        return False
+    session.send(selected.apply(snapshot, found.keywords, expunges=expunges, uid_fetch=uid_fetch,
                                 condstore=session.condstore, qresync=session.qresync))
+    if session.notify is not None:  # NOTIFY's MessageNew fetch-att for the new messages
+        await session.notify.new_messages(session)
+    return False
+
+
+async def sync_selected(session: Session, *, expunges: bool = True, uid_fetch: bool = False) -> None:
+    """Bring the client's view of the selected mailbox up to date (untagged replies)."""
+    await refresh_selected(session, expunges=expunges, uid_fetch=uid_fetch)
 
 
 async def sync_without_expunges(session: Session) -> None:
     """FETCH, STORE and SEARCH see current flags, but expunges wait: the client's numbers hold."""
-    selected = session.selected
-    if selected is None or await mailbox_gone(session):
-        return
-    try:
-        snapshot = await session.storage(sync_view, selected)
-        keywords = await session.storage(selected.mailbox.known_keywords)
-    except Exception:  # noqa: BLE001 - reported by the command that follows
-        return
-    session.send(selected.apply(snapshot, keywords, expunges=False, condstore=session.condstore,
-                                qresync=session.qresync))
+    await refresh_selected(session, expunges=False)
 
 
 async def mailbox_gone(session: Session) -> bool:
     """Whether the selected mailbox's folder vanished; checked before syncing, because a sync
     would create the folder anew (with a new UIDVALIDITY)."""
-    selected = session.selected
-    if selected is None:
-        return False
-    if not selected.gone:
-        path = getattr(selected.mailbox, "path", None)
-        if isinstance(path, str) and not await session.storage(os.path.isdir, path):
-            selected.gone = True
-    return selected.gone
+    return await refresh_selected(session, sync=False)
 
 
 def highestmodseq_code(session: Session) -> bytes | None:

@@ -20,10 +20,10 @@ async def run(session: Session, cmd: c.Create) -> None:
     user = session.user
     name = cmd.mailbox
     try:
-        ns, storage = user.resolve(name)
+        ns, storage = await session.storage(user.resolve, name)  # storage thread: may look up a shared owner
         if name.rstrip(ns.separator) != name and name.rstrip(ns.separator):
             name = name.rstrip(ns.separator)
-            ns, storage = user.resolve(name)
+            ns, storage = await session.storage(user.resolve, name)
         if storage == INBOX:
             raise CommandFailed("Mailbox already exists.", "ALREADYEXISTS")
         # Through the user, so that plugins (acl, mail_log) may refuse or observe it.

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING
 
-from pydovecot.storage.interface import MailboxError
+from pydovecot.storage.interface import Mailbox, MailboxError
 
 from ..protocol import commands as c
 from .common import fail, highestmodseq_code, ok, storage_error, sync_selected
@@ -22,15 +22,11 @@ async def run(session: Session, cmd: c.Expunge) -> None:
         ok(session, cmd.tag, "Expunge completed.", started=started)  # Dovecot: nothing to do, no error
         return
     try:
-        snapshot = await session.storage(selected.mailbox.sync, take_recent=True)
         wanted = None
         if cmd.uids is not None:
             wanted = set(selected.resolve(cmd.uids, uid=True) or [])
-        deleted = [m.uid for m in snapshot.messages
-                   if "\\Deleted" in m.flags and (wanted is None or m.uid in wanted)]
-        if deleted:
-            done = await session.storage(selected.mailbox.expunge, deleted)
-            session.counters.expunged += len(done)
+        done = await session.storage(_expunge, selected.mailbox, wanted)
+        session.counters.expunged += len(done)
     except MailboxError as exc:
         if exc.code != "NOPERM":
             fail(session, cmd.tag, storage_error(exc, selected.vname))
@@ -45,3 +41,10 @@ async def run(session: Session, cmd: c.Expunge) -> None:
         return
     await sync_selected(session)
     ok(session, cmd.tag, "Expunge completed.", highestmodseq_code(session), started=started)
+
+
+def _expunge(mailbox: Mailbox, wanted: set[int] | None) -> tuple[int, ...]:
+    """Sync, then expunge what is \\Deleted (of ``wanted``): one trip to the storage thread."""
+    snapshot = mailbox.sync(take_recent=True)
+    deleted = [m.uid for m in snapshot.messages if "\\Deleted" in m.flags and (wanted is None or m.uid in wanted)]
+    return tuple(mailbox.expunge(deleted)) if deleted else ()

@@ -173,6 +173,8 @@ async def _mark_seen(session: Session, selected: SelectedMailbox, uids: list[int
                      attrs: list[c.FetchAttribute]) -> None:
     if selected.read_only or not any(_sets_seen(a) for a in attrs):
         return
+    if getattr(selected.mailbox, "is_readonly", lambda: False)():
+        return  # read-only by the ACL (no right to change anything): as EXAMINE, no \Seen, no FLAGS
     unseen = [u for u in uids if u in selected.messages and "\\Seen" not in selected.messages[u].flags]
     if not unseen:
         return

@@ -58,7 +58,7 @@ class _Wants:
 
 def _subscriptions(user: MailUser) -> set[str]:
     names: set[str] = set()
-    for ns in user.namespaces.namespaces:
+    for ns in user.namespaces.with_shared():
         for storage in ns.mailbox_list.subscriptions():
             names.add(ns.vname(storage))
     return names

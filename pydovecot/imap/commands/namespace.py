@@ -21,7 +21,7 @@ async def run(session: Session, cmd: c.Namespace) -> None:
     assert session.user is not None
     groups: list[bytes] = []
     for kind in _KINDS:
-        items = [b"(" + quoted(encode_mutf7(ns.prefix)) + b" " + quoted(ns.separator.encode()) + b")"
+        items = [b"(" + quoted(encode_mutf7(ns.visible_prefix)) + b" " + quoted(ns.separator.encode()) + b")"
                  for ns in session.user.namespaces.namespaces if ns.type == kind and not ns.hidden]
         groups.append(b"(" + b"".join(items) + b")" if items else b"NIL")
     session.send(untagged(b"NAMESPACE " + b" ".join(groups)))

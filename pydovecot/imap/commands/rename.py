@@ -18,8 +18,8 @@ async def run(session: Session, cmd: c.Rename) -> None:
     started = time.monotonic()
     assert session.user is not None
     try:
-        old_ns, _ = session.user.resolve(cmd.old)
-        new_ns, _ = session.user.resolve(cmd.new)
+        old_ns, _ = await session.storage(session.user.resolve, cmd.old)  # may look up a shared owner
+        new_ns, _ = await session.storage(session.user.resolve, cmd.new)
         if old_ns is not new_ns:
             raise CommandFailed("Can't rename mailboxes across namespaces.")
         await session.storage(session.user.rename_mailbox, cmd.old, cmd.new)

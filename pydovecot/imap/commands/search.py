@@ -70,9 +70,14 @@ class _Message:
         return self._raw
 
 
-def _messages(selected: SelectedMailbox) -> list[_Message]:
+def _messages(selected: SelectedMailbox, only: set[int] | None = None) -> list[_Message]:
+    """The selected messages (``only``: just those UIDs, which the full-text index left)."""
+    if only is not None:
+        pairs = [(seq, uid) for uid in sorted(only) if (seq := selected.seq_of(uid)) is not None]
+    else:
+        pairs = list(enumerate(selected.uids, 1))
     out = []
-    for seq, uid in enumerate(selected.uids, 1):
+    for seq, uid in pairs:
         info = selected.messages[uid]
         flags = set(info.flags)
         if uid in selected.recent:
@@ -86,32 +91,35 @@ def _run_search(selected: SelectedMailbox, cmd: c.Search, saved: frozenset[int] 
     ctx = SearchContext(selected.exists, selected.uids[-1] if selected.uids else 0, saved, cmd.charset,
                         selected.vname)
     check_charset(cmd.charset)
-    criteria, messages = cmd.criteria, _messages(selected)
+    criteria, candidates = cmd.criteria, None
     fts_lookup = getattr(selected.mailbox, "fts_lookup", None)
     if fts_lookup is not None:
-        criteria, messages = _narrow_by_fts(fts_lookup, criteria, messages)
-    return search(criteria, messages, ctx, uid=True)
+        criteria, candidates = _narrow_by_fts(fts_lookup, criteria, selected.uids)
+        if candidates is not None and not criteria.keys:
+            # The index answered every key: no message needs a look (UID order is mailbox order).
+            return sorted(candidates)
+    return search(criteria, _messages(selected, candidates), ctx, uid=True)
 
 
 def _narrow_by_fts(fts_lookup: Callable[..., set[int] | None], criteria: c.SearchAnd,
-                   messages: list[_Message]) -> tuple[c.SearchAnd, list[_Message]]:
+                   uids: list[int]) -> tuple[c.SearchAnd, set[int] | None]:
     """Answer the AND-ed text keys from the full-text index (whole words, as fts_lucene does;
     see pydovecot.plugins.fts.engine for where that differs from substring matching).
 
-    The keys the index answered leave the criteria; the rest are evaluated as usual on the
-    messages the index left. Keys under OR/NOT, and keys the index cannot answer (None), stay
-    with the substring evaluator.
+    Returns the keys the index did not answer and the UIDs its answers leave (None: it answered
+    none). Keys under OR/NOT, and keys the index cannot answer (None), stay with the substring
+    evaluator, which then looks only at the UIDs left.
     """
     rest: list[c.SearchCriterion] = []
-    candidates = {m.uid for m in messages}
+    candidates: set[int] | None = None
     for key in _and_keys(criteria):
         if isinstance(key, c.SearchKey) and key.name in FTS_KEYS and isinstance(key.value, str):
-            found = fts_lookup(key.name, key.value, candidates)
+            found = fts_lookup(key.name, key.value, uids if candidates is None else candidates)
             if found is not None:
-                candidates &= found
+                candidates = found if candidates is None else candidates & found
                 continue
         rest.append(key)
-    return c.SearchAnd(tuple(rest)), [m for m in messages if m.uid in candidates]
+    return c.SearchAnd(tuple(rest)), candidates
 
 
 def _and_keys(node: c.SearchAnd) -> Iterator[c.SearchCriterion]:

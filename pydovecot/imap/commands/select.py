@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 from typing import TYPE_CHECKING
 
@@ -12,6 +13,9 @@ from ..selected import SelectedMailbox, uid_set
 from .common import CommandFailed, fail, ok, storage_error, sync_view
 
 if TYPE_CHECKING:
+    from pydovecot.storage.interface import MailboxSnapshot
+    from pydovecot.storage.mail_user import MailUser
+
     from ..session import Session
 
 
@@ -31,11 +35,7 @@ async def run(session: Session, cmd: c.Select) -> None:
         fail(session, cmd.tag, CommandFailed("QRESYNC isn't enabled", status="BAD"))
         return
     try:
-        mailbox = await session.storage(session.user.open_mailbox, cmd.mailbox)
-        selected = SelectedMailbox(cmd.mailbox, mailbox, cmd.read_only)
-        # EXAMINE leaves new/ mail where it is and \Recent for the next SELECT to claim.
-        snapshot = await session.storage(sync_view, selected)
-        keywords = await session.storage(mailbox.known_keywords)
+        selected, snapshot, keywords, gone = await session.storage(_open, session.user, cmd)
     except Exception as exc:  # noqa: BLE001 - storage failures are the client's NO
         error = storage_error(exc, cmd.mailbox)
         # SELECT words a missing mailbox without the NONEXISTENT code, as STATUS does.
@@ -43,6 +43,8 @@ async def run(session: Session, cmd: c.Select) -> None:
         return
     if cmd.condstore:
         session.enabled.add("CONDSTORE")
+    selected.gone = gone
+    session.view_checked = True  # checked in _open's trip (a storage call since clears it)
     selected.load(snapshot, keywords)
     session.send(selected.flags_replies())
     session.send(untagged(f"{selected.exists} EXISTS"))
@@ -59,9 +61,21 @@ async def run(session: Session, cmd: c.Select) -> None:
         await _qresync(session, selected, cmd.qresync)
     session.selected = selected
     session.state = ConnectionState.SELECTED
-    mode = "READ-ONLY" if cmd.read_only else "READ-WRITE"
+    # Read-only also when a plugin says so (acl: no right that would change anything).
+    mode = "READ-ONLY" if cmd.read_only or getattr(selected.mailbox, "is_readonly", lambda: False)() else "READ-WRITE"
     verb = "Examine" if cmd.read_only else "Select"
     ok(session, cmd.tag, f"{verb} completed.", response_code(mode), started=started)
+
+
+def _open(user: MailUser, cmd: c.Select) -> tuple[SelectedMailbox, MailboxSnapshot, tuple[str, ...], bool]:
+    """Open, sync, and whether the folder is gone already (the server's check after the
+    command, see common.mailbox_gone): one trip to the storage thread (runs there)."""
+    mailbox = user.open_mailbox(cmd.mailbox)
+    selected = SelectedMailbox(cmd.mailbox, mailbox, cmd.read_only)
+    # EXAMINE leaves new/ mail where it is and \Recent for the next SELECT to claim.
+    snapshot, keywords = sync_view(selected), mailbox.known_keywords()
+    path = getattr(mailbox, "path", None)
+    return selected, snapshot, keywords, isinstance(path, str) and not os.path.isdir(path)
 
 
 async def _qresync(session: Session, selected: SelectedMailbox, params: c.QresyncParams) -> None:

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import os
 import time
 from typing import TYPE_CHECKING
 
-from pydovecot.storage.interface import StoreAction
+from pydovecot.storage.interface import Mailbox, MailboxSnapshot, StoreAction, StoreResult
 
 from ..protocol import commands as c
 from ..protocol.responses import response_code
@@ -43,13 +44,13 @@ async def run(session: Session, cmd: c.Store) -> None:
     flags = [f.name for f in cmd.flags if f.is_system]
     keywords = [f.name for f in cmd.flags if not f.is_system]
     try:
-        result = await session.storage(selected.mailbox.store, uids, _ACTIONS[cmd.action], flags, keywords,
-                                       unchanged_since=cmd.unchanged_since)
-        snapshot = await session.storage(selected.mailbox.sync, take_recent=True)
-        known = await session.storage(selected.mailbox.known_keywords)
+        result, snapshot, known, gone = await session.storage(_store, selected.mailbox, uids, _ACTIONS[cmd.action],
+                                                              flags, keywords, cmd.unchanged_since)
     except Exception as exc:  # noqa: BLE001
         fail(session, cmd.tag, storage_error(exc, selected.vname))
         return
+    session.view_checked = True  # the server's check after the command was made in that trip
+    selected.gone = selected.gone or gone
     changed = {m.uid for m in result.changed}
     session.counters.deleted += sum(
         1 for m in result.changed
@@ -74,3 +75,13 @@ async def run(session: Session, cmd: c.Store) -> None:
            started=started)
         return
     ok(session, cmd.tag, "Store completed.", started=started)
+
+
+def _store(mailbox: Mailbox, uids: list[int], action: StoreAction, flags: list[str], keywords: list[str],
+           unchanged_since: int | None) -> tuple[StoreResult, MailboxSnapshot, tuple[str, ...], bool]:
+    """The change, the sync after it and whether the folder is gone (see common.mailbox_gone),
+    in one trip to the storage thread."""
+    result = mailbox.store(uids, action, flags, keywords, unchanged_since=unchanged_since)
+    snapshot, known = mailbox.sync(take_recent=True), mailbox.known_keywords()
+    path = getattr(mailbox, "path", None)
+    return result, snapshot, known, isinstance(path, str) and not os.path.isdir(path)

@@ -16,7 +16,7 @@ async def run(session: Session, cmd: c.Subscribe) -> None:
     started = time.monotonic()
     assert session.user is not None
     try:
-        ns, storage = session.user.resolve(cmd.mailbox)
+        ns, storage = await session.storage(session.user.resolve, cmd.mailbox)  # may look up a shared owner
         if not cmd.unsubscribe and not await session.storage(ns.mailbox_list.exists, storage):
             # Dovecot 2.3 refuses to subscribe to a mailbox that does not exist.
             raise CommandFailed(f"Mailbox doesn't exist: {cmd.mailbox}.")

@@ -104,6 +104,15 @@ class ReceiveBuffer:
     def feed(self, data: bytes) -> None:
         self._buf += data
 
+    def take_all(self) -> bytes:
+        """Everything received and not handed out, from the start of the current line; the
+        buffer starts afresh (a login process passes this to the mail process)."""
+        data = bytes(self._buf)
+        del self._buf[:]
+        self._mode = _Mode.LINE
+        self._reset_line()
+        return data
+
     @property
     def pending(self) -> int:
         """Bytes received but not yet handed out."""

@@ -96,6 +96,10 @@ class ImapServerProtocol:
     def receive_data(self, data: bytes) -> None:
         self._buffer.feed(data)
 
+    def take_unconsumed(self) -> bytes:
+        """Bytes received but not yet returned as events (pipelined after LOGIN)."""
+        return self._buffer.take_all()
+
     def data_to_send(self) -> bytes:
         data = bytes(self._outgoing)
         self._outgoing.clear()

@@ -1082,5 +1082,16 @@ _HANDLERS: dict[bytes, _Handler] = {
     b"GETQUOTAROOT": _extension,
     b"GETQUOTA": _extension,
     b"SETQUOTA": _extension,
+    # METADATA (RFC 5464): pydovecot/imap/commands/metadata.py
+    b"GETMETADATA": _extension,
+    b"SETMETADATA": _extension,
+    # imap_acl's (RFC 4314) and imap_zlib's (RFC 4978)
+    b"GETACL": _extension,
+    b"SETACL": _extension,
+    b"DELETEACL": _extension,
+    b"LISTRIGHTS": _extension,
+    b"MYRIGHTS": _extension,
+    b"COMPRESS": _extension,
+    b"NOTIFY": _extension,  # RFC 5465: pydovecot/imap/commands/notify.py
 }
 _UID_COMMANDS = {b"FETCH", b"STORE", b"SEARCH", b"SORT", b"THREAD", b"COPY", b"MOVE", b"EXPUNGE"}
