@@ -15,10 +15,12 @@ import ctypes
 import ctypes.util
 import functools
 import importlib
+import importlib.machinery
 import os
 import pkgutil
+import sys
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
@@ -54,10 +56,11 @@ _PRELOAD_MODULES = ("html", "html.entities", "html.parser", "gzip", "bz2", "lzma
 def preload_modules() -> None:
     """Import now what would otherwise be imported lazily later.
 
-    Once the process runs as the mail user (the master drops root) or a worker thread has the
-    user's file-system uid, a Python installed where that user cannot read (/root/.pyenv,
-    a 0700 virtualenv) cannot import anything more: a lazy ``import encodings.koi8_r`` would
-    turn a known charset into an unknown one, a lazy ``import email.parser`` into a crash.
+    Once the process runs as the mail user (the master drops root, a mail process setuids), a
+    Python installed where that user cannot read (/root/.pyenv, a 0700 virtualenv) cannot
+    import anything more: a lazy ``import encodings.koi8_r`` would turn a known charset into an
+    unknown one, a lazy ``import email.parser`` into a crash. (A thread that only switches its
+    file-system identity, in :func:`call_as`/:func:`run_as`, imports through _RootFsImports.)
     """
     global _preloaded
     with _preload_lock:
@@ -80,19 +83,89 @@ def can_switch() -> bool:
     return _libc is not None and os.geteuid() == 0
 
 
-def _call_as(uid: int | None, gid: int | None, func: Callable[..., T], *args: Any) -> T:
-    switch = can_switch() and (uid is not None or gid is not None)
-    if not switch:
-        return func(*args)
-    preload_modules()
+# The file-system identity of the current thread while it runs a storage call as a user.
+_switched = threading.local()
+
+
+def _set_fs_identity(uid: int | None, gid: int | None) -> None:
     # setfsgid before setfsuid: the group change needs the root fsuid's capability.
     if gid is not None:
         _libc.setfsgid(gid)
     if uid is not None:
         _libc.setfsuid(uid)
+
+
+@contextlib.contextmanager
+def _root_fs_for_import() -> Iterator[None]:
+    """Python's own files are read as root even in a thread that works as a mail user.
+
+    Re-entrant: a module being executed may import others; the user's identity comes back
+    when the outermost import is done."""
+    depth = getattr(_switched, "import_depth", 0)
+    if depth == 0:
+        _libc.setfsuid(0)
+        _libc.setfsgid(0)
+    _switched.import_depth = depth + 1
+    try:
+        yield
+    finally:
+        _switched.import_depth = depth
+        if depth == 0:
+            _set_fs_identity(*_switched.ids)
+
+
+class _RootFsLoader:
+    """A module loader whose file reads (and extension loading) happen as root."""
+
+    def __init__(self, inner: Any) -> None:
+        self._inner = inner
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._inner, name)
+
+    def create_module(self, spec: Any) -> Any:
+        with _root_fs_for_import():
+            return self._inner.create_module(spec)
+
+    def exec_module(self, module: Any) -> None:
+        with _root_fs_for_import():
+            self._inner.exec_module(module)
+
+
+class _RootFsImports:
+    """A meta-path finder for threads that work as a mail user: a module imported lazily there
+    (a codec, a parser) is found and loaded with the root file-system identity, so a Python the
+    user cannot read (/root/.pyenv, a 0700 virtualenv) still imports. Other threads: no effect."""
+
+    def find_spec(self, name: str, path: Any, target: Any = None) -> Any:
+        if getattr(_switched, "ids", None) is None:
+            return None
+        with _root_fs_for_import():
+            spec = importlib.machinery.PathFinder.find_spec(name, path, target)
+        if spec is not None and spec.loader is not None:
+            spec.loader = _RootFsLoader(spec.loader)
+        return spec
+
+
+def _install_import_hook() -> None:
+    if any(isinstance(finder, _RootFsImports) for finder in sys.meta_path):
+        return
+    position = next((i for i, finder in enumerate(sys.meta_path)
+                     if finder is importlib.machinery.PathFinder), len(sys.meta_path))
+    sys.meta_path.insert(position, _RootFsImports())
+
+
+def _call_as(uid: int | None, gid: int | None, func: Callable[..., T], *args: Any) -> T:
+    switch = can_switch() and (uid is not None or gid is not None)
+    if not switch:
+        return func(*args)
+    _install_import_hook()
+    _switched.ids = (uid, gid)
+    _set_fs_identity(uid, gid)
     try:
         return func(*args)
     finally:
+        _switched.ids = None
         _libc.setfsuid(0)
         _libc.setfsgid(0)
 
