@@ -15,33 +15,12 @@ import os
 import time
 from collections.abc import Callable, Iterable, Mapping
 
+from pydovecot.auth.wire.tabescape import tab_escape, tab_unescape
+
 from . import DictError
 
-_ESCAPES = {"\x01": "\x011", "\t": "\x01t", "\r": "\x01r", "\n": "\x01n"}
-_UNESCAPES = {"1": "\x01", "t": "\t", "r": "\r", "n": "\n"}
 # Values are bytes on disk: undecodable ones survive a read and a rewrite unchanged.
 _ENCODING = {"encoding": "utf-8", "errors": "surrogateescape"}
-
-
-def tab_escape(text: str) -> str:
-    if not any(ch in text for ch in _ESCAPES):
-        return text
-    return "".join(_ESCAPES.get(ch, ch) for ch in text)
-
-
-def tab_unescape(text: str) -> str:
-    if "\x01" not in text:
-        return text
-    out: list[str] = []
-    i = 0
-    while i < len(text):
-        ch = text[i]
-        if ch == "\x01" and i + 1 < len(text):
-            i += 1
-            ch = _UNESCAPES.get(text[i], text[i])
-        out.append(ch)
-        i += 1
-    return "".join(out)
 
 
 class FileDict:

@@ -21,6 +21,7 @@ from ..protocol.errors import ImapProtocolError
 from ..protocol.lexer import Lexer
 from ..protocol.parser import mailbox_name as decode_mailbox_name
 from ..protocol.responses import astring, response_code, tagged, untagged, with_timing
+from .common import unknown_command
 
 if TYPE_CHECKING:
     from ..session import Session
@@ -56,7 +57,7 @@ async def run(session: Session, cmd: c.Extension) -> None:
     started = time.monotonic()
     plugin = _plugin(session)
     if plugin is None:
-        session.reply(tagged(cmd.tag, "BAD", f"Error in IMAP command {cmd.name}: Unknown command."), "BAD")
+        unknown_command(session, cmd)
         return
     try:
         args = read_string_args(cmd.arguments, _ARG_COUNT[cmd.name])

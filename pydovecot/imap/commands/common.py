@@ -20,6 +20,7 @@ from ..protocol.mutf7 import encode_mutf7
 from ..protocol.responses import astring, response_code, tagged, with_timing
 
 if TYPE_CHECKING:
+    from ..protocol.commands import Extension
     from ..selected import SelectedMailbox
     from ..session import Session
 
@@ -46,6 +47,11 @@ def ok(session: Session, tag: bytes, text: str, code: bytes | None = None, *, st
 def fail(session: Session, tag: bytes, error: CommandFailed) -> None:
     code = response_code(error.code) if error.code else None
     session.reply(tagged(tag, error.status, error.text, code), error.status)
+
+
+def unknown_command(session: Session, cmd: Extension) -> None:
+    """An extension command whose plugin is not loaded: Dovecot does not know the command."""
+    session.reply(tagged(cmd.tag, "BAD", f"Error in IMAP command {cmd.name}: Unknown command."), "BAD")
 
 
 def mailbox_name(vname: str) -> bytes:

@@ -18,6 +18,7 @@ from pydovecot.plugins.zlib_imap import MECHANISM, ImapZlibPlugin, compression_a
 from ..protocol import commands as c
 from ..protocol.lexer import Lexer
 from ..protocol.responses import response_code, tagged, with_timing
+from .common import unknown_command
 
 if TYPE_CHECKING:
     from ..session import Session
@@ -42,7 +43,7 @@ async def run(session: Session, cmd: c.Extension) -> None:
     started = time.monotonic()
     plugin = _plugin(session)
     if plugin is None:
-        session.reply(tagged(cmd.tag, "BAD", f"Error in IMAP command {cmd.name}: Unknown command."), "BAD")
+        unknown_command(session, cmd)
         return
 
     def timed(text: str) -> str:

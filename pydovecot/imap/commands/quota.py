@@ -18,7 +18,7 @@ from ..protocol import commands as c
 from ..protocol.lexer import Lexer
 from ..protocol.parser import mailbox_name as decode_mailbox_name
 from ..protocol.responses import astring, tagged, untagged, with_timing
-from .common import mailbox_name
+from .common import mailbox_name, unknown_command
 
 if TYPE_CHECKING:
     from ..session import Session
@@ -51,7 +51,7 @@ async def run(session: Session, cmd: c.Extension) -> None:
     started = time.monotonic()
     plugin = _plugin(session)
     if plugin is None:
-        session.reply(tagged(cmd.tag, "BAD", f"Error in IMAP command {cmd.name}: Unknown command."), "BAD")
+        unknown_command(session, cmd)
         return
     lexer = Lexer(cmd.arguments)
     try:
