@@ -14,6 +14,7 @@ import os
 import pwd
 import sys
 from dataclasses import dataclass, field
+from typing import Any
 
 from pydovecot.auth.backend import service_from_settings
 from pydovecot.auth.service import RequestInfo, UserdbResult
@@ -30,6 +31,7 @@ EX_OK = 0
 EX_USAGE = 64
 EX_NOUSER = 67
 EX_TEMPFAIL = 75
+EX_NOPERM = 77
 DEFAULT_CONFIG = "/etc/dovecot/dovecot.conf"
 USAGE = ("Usage: dovecot-lda [-c <config file>] [-a <address>] [-d <username>] [-p <path>]\n"
          "                    [-m <mailbox>] [-e] [-k] [-f <envelope sender>]\n"
@@ -141,10 +143,7 @@ async def _deliver(tree: object, opts: Options, data: bytes) -> int:
             user = create_mail_user(node, username, fields, service="lda")
             outcome = call_as(user.uid, user.gid, _save, user, opts, data)
         except DeliveryOverQuota as exc:
-            # Dovecot would bounce (or, with -e, exit EX_NOPERM); we do not bounce yet: retry later.
-            for line in exc.log_lines:
-                user_log.info(line)
-            return EX_TEMPFAIL
+            return _over_quota(exc, opts, node, user_log)
         except (DeliveryTempFail, Exception) as exc:  # noqa: BLE001 - storage failures are temporary
             user_log.error(str(exc))
             return EX_TEMPFAIL
@@ -153,6 +152,20 @@ async def _deliver(tree: object, opts: Options, data: bytes) -> int:
         return EX_OK
     finally:
         log.sink.close()
+
+
+def _over_quota(exc: DeliveryOverQuota, opts: Options, node: object, user_log: Any) -> int:
+    """As dovecot-lda: the quota's message on stderr; with quota_full_tempfail "try again later"
+    (75); with -e a permanent failure the caller reports (77, logged as rejected). Without -e
+    Dovecot sends a bounce itself; we send none and ask the MTA to retry (75) instead."""
+    for line in exc.log_lines:
+        user_log.info(line)
+    sys.stderr.write(f"{exc}\n")
+    if node.get("quota_full_tempfail") or not opts.stderr_errors:  # type: ignore[attr-defined]
+        return EX_TEMPFAIL
+    prefix = exc.log_lines[-1].split(": save failed to ", 1)[0] if exc.log_lines else "msgid=unspecified"
+    user_log.info(f"{prefix}: rejected: {exc}")
+    return EX_NOPERM
 
 
 def _save(user: object, opts: Options, data: bytes) -> list[str]:
