@@ -212,7 +212,9 @@ def _userdb_lookup(session: Session) -> LookupUser | None:
 
     conn = session.conn
     info = RequestInfo(service="imap", local_ip=conn.local_ip, remote_ip=conn.remote_ip, secured=conn.secured)
-    return userdb_lookup(getattr(session.service, "auth_service", None), info)
+    base_dir = str(session.service.tree.lookup(service="imap").get("base_dir") or "")
+    return userdb_lookup(getattr(session.service, "auth_service", None), info,
+                         os.path.join(base_dir, "auth-userdb") if base_dir else None)
 
 
 def _log_login(session: Session, mech: str) -> None:
