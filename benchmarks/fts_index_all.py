@@ -22,32 +22,16 @@ import subprocess
 import sys
 import tempfile
 import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from tests.support.conf import passwd_file_tree  # noqa: E402
 
 WORDS = ("alpha bravo charlie delta echo foxtrot golf hotel india juliet kilo lima mike november oscar papa "
          "quebec romeo sierra tango uniform victor whiskey xray yankee zulu mail server index search query "
          "report quarter budget meeting project deadline invoice customer support").split()
 
-CONF = """\
-protocols =
-base_dir = {root}/run
-state_dir = {root}/state
-log_path = {root}/dovecot.log
-ssl = no
-mail_location = maildir:~/Maildir
-first_valid_uid = 0
-mail_plugins = fts fts_lucene
-passdb {{
-  driver = passwd-file
-  args = {root}/passwd
-}}
-userdb {{
-  driver = passwd-file
-  args = {root}/passwd
-}}
-plugin {{
-  fts = lucene
-}}
-"""
 
 IN_PROCESS = """
 import sys, time
@@ -96,7 +80,8 @@ def setup(root: str, users: int, messages: int, max_kb: int, uid: int) -> str:
         f.writelines(lines)
     conf = os.path.join(root, "dovecot.conf")
     with open(conf, "w") as f:
-        f.write(CONF.format(root=root))
+        f.write(passwd_file_tree(root, mail_plugins="fts fts_lucene", plugin="  fts = lucene\n",
+                                 log_name="dovecot.log"))
     return conf
 
 

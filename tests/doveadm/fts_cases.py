@@ -6,6 +6,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from tests.support.conf import passwd_file_tree
+
 USERS = ("u1", "u2")
 # (user, mailbox, message); saved in this order, so UIDs are 1, 2, ... per mailbox.
 MAILS = (
@@ -18,31 +20,14 @@ MAILS = (
 )
 TOKENIZE_TEXT = "Hello, World! café e-mail alice@example.test don't 3.14 Über_alles"
 
-CONF = """\
-protocols =
-base_dir = {root}/run
-state_dir = {root}/state
-log_path = {root}/dovecot.log
-ssl = no
-mail_location = maildir:~/Maildir
-first_valid_uid = 0
-mail_plugins = fts fts_lucene
-passdb {{
-  driver = passwd-file
-  args = {root}/passwd
-}}
-userdb {{
-  driver = passwd-file
-  args = {root}/passwd
-}}
-plugin {{
+# The plugin { } settings; the rest of the config is tests.support.conf.passwd_file_tree's.
+FTS_PLUGIN = """\
   fts = lucene
   # real 2.3.19's "fts tokenize" crashes without libfts
   fts_lucene = use_libfts no_snowball
   fts_languages = en
   fts_tokenizers = generic email-address
   fts_filters = lowercase
-}}
 """
 
 # (case name, doveadm arguments after "-c CONF"); run in this order.
@@ -80,6 +65,7 @@ def build(root: Path, uid: int) -> Path:
         lines.append(f"{user}:{{PLAIN}}x:{uid}:{uid}::{home}\n")
     (root / "passwd").write_text("".join(lines))
     conf = root / "dovecot.conf"
-    conf.write_text(CONF.format(root=root))
+    conf.write_text(passwd_file_tree(root, mail_plugins="fts fts_lucene", plugin=FTS_PLUGIN,
+                                     log_name="dovecot.log"))
     os.chmod(root, 0o755)
     return conf

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from tests.conftest import ROOT, require_real_dovecot
 from tests.plugins.real_imap import mail_uid
+from tests.support.conf import passwd_file_tree
 
 GOLDEN = Path(__file__).parent / "goldens" / "lda_quota.json"
 MESSAGE = b"Subject: y\n\nhello\n"
@@ -34,27 +35,8 @@ def write_setup(root: Path) -> Path:
     subprocess.run(["chown", "-R", f"{uid}:{uid}", str(root / "home")], check=True)
     (root / "passwd").write_text(f"u1:{{PLAIN}}x:{uid}:{uid}::{root}/home/u1::\n")
     conf = root / "dovecot.conf"
-    conf.write_text(f"""protocols =
-base_dir = {root}/run
-state_dir = {root}/state
-ssl = no
-log_path = {root}/log
-first_valid_uid = 0
-mail_location = maildir:~/Maildir
-mail_plugins = quota
-passdb {{
-  driver = passwd-file
-  args = {root}/passwd
-}}
-userdb {{
-  driver = passwd-file
-  args = {root}/passwd
-}}
-plugin {{
-  quota = maildir:User quota
-  quota_rule = *:storage=1k
-}}
-""")
+    conf.write_text(passwd_file_tree(root, mail_plugins="quota",
+                                     plugin="  quota = maildir:User quota\n  quota_rule = *:storage=1k\n"))
     return conf
 
 

@@ -23,6 +23,7 @@ from pydovecot.storage.access import call_as
 from pydovecot.storage.mail_user import create_mail_user
 from tests.conftest import ROOT, require_real_dovecot
 from tests.plugins.real_imap import mail_uid
+from tests.support.conf import passwd_file_tree
 
 GOLDEN = Path(__file__).parent / "goldens" / "doveadm_quota.json"
 MESSAGE = b"Subject: x\n\n" + b"y" * 3000 + b"\n"
@@ -58,28 +59,8 @@ def write_setup(root: Path) -> Path:
         lines.append(f"{name}:{{PLAIN}}x:{uid}:{uid}::{home}::{extra}\n")
     (root / "passwd").write_text("".join(lines))
     conf = root / "dovecot.conf"
-    conf.write_text(f"""protocols =
-base_dir = {root}/run
-state_dir = {root}/state
-ssl = no
-log_path = {root}/log
-first_valid_uid = 0
-mail_location = maildir:~/Maildir
-mail_plugins = quota
-passdb {{
-  driver = passwd-file
-  args = {root}/passwd
-}}
-userdb {{
-  driver = passwd-file
-  args = {root}/passwd
-}}
-plugin {{
-  quota = maildir:User quota
-  quota_rule = *:storage=10k:messages=4
-  quota_rule2 = Trash:ignore
-}}
-""")
+    conf.write_text(passwd_file_tree(root, mail_plugins="quota", plugin=(
+        "  quota = maildir:User quota\n  quota_rule = *:storage=10k:messages=4\n  quota_rule2 = Trash:ignore\n")))
     node = load(str(conf)).lookup(service="doveadm")
     for name, count in COUNTS.items():
         home = str(root / "home" / name)

@@ -24,6 +24,7 @@ from pydovecot.storage.access import call_as
 from pydovecot.storage.mail_user import create_mail_user
 from tests.conftest import ROOT, require_real_dovecot
 from tests.plugins.real_imap import mail_uid
+from tests.support.conf import passwd_file_tree
 
 GOLDEN = Path(__file__).parent / "goldens" / "quota_vsizes.json"
 STORED = b"Subject: x\n\n" + b"y" * 3000 + b"\n"
@@ -53,27 +54,8 @@ def write_setup(root: Path, variant: str) -> tuple[Path, Path]:
     quota, vsizes = VARIANTS[variant]
     vsizes_line = f"  quota_vsizes = {vsizes}\n" if vsizes is not None else ""
     conf = root / "dovecot.conf"
-    conf.write_text(f"""protocols =
-base_dir = {root}/run
-state_dir = {root}/state
-ssl = no
-log_path = {root}/log
-first_valid_uid = 0
-mail_location = maildir:~/Maildir
-mail_plugins = quota
-passdb {{
-  driver = passwd-file
-  args = {root}/passwd
-}}
-userdb {{
-  driver = passwd-file
-  args = {root}/passwd
-}}
-plugin {{
-  quota = {quota.format(home=home)}
-  quota_rule = *:storage=100k:messages=40
-{vsizes_line}}}
-""")
+    conf.write_text(passwd_file_tree(root, mail_plugins="quota", plugin=(
+        f"  quota = {quota.format(home=home)}\n  quota_rule = *:storage=100k:messages=40\n{vsizes_line}")))
     # The stored mail goes in below the quota plugin, as if another MDA had written it.
     user = create_mail_user(load(str(conf)).lookup(service="doveadm"), "u1",
                             {"home": str(home), "uid": str(uid), "gid": str(uid), "mail_plugins": ""},

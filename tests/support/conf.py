@@ -36,3 +36,12 @@ def sql_dbs(args: Path | str) -> str:
     """An sql passdb and userdb on one dovecot-sql.conf.ext."""
     return (f"passdb {{\n  driver = sql\n  args = {args}\n}}\n"
             f"userdb {{\n  driver = sql\n  args = {args}\n}}\n")
+
+
+def passwd_file_tree(root: Path | str, *, mail_plugins: str, plugin: str, log_name: str = "log") -> str:
+    """dovecot.conf for doveadm and dovecot-lda runs (no listeners: ``protocols =``): run, state
+    and log under ``root``, users in ``root``/passwd (passdb and userdb), a Maildir in each home;
+    ``plugin`` is the body of ``plugin { }``, one indented setting per line."""
+    return (f"protocols =\nbase_dir = {root}/run\nstate_dir = {root}/state\nssl = no\n"
+            f"log_path = {root}/{log_name}\nfirst_valid_uid = 0\nmail_location = maildir:~/Maildir\n"
+            f"mail_plugins = {mail_plugins}\n" + passwd_file_dbs(f"{root}/passwd") + f"plugin {{\n{plugin}}}\n")
