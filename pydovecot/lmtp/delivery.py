@@ -43,9 +43,11 @@ class DeliveryOverQuota(RuntimeError):
     """The recipient's quota refused the message: LMTP answers ``552 5.2.2`` (``452 4.2.2`` with
     ``quota_full_tempfail``) with the quota's message; ``log_lines`` say what was tried."""
 
-    def __init__(self, message: str, log_lines: list[str]) -> None:
+    def __init__(self, message: str, log_lines: list[str], rejected_line: str = "") -> None:
         super().__init__(message)
         self.log_lines = log_lines
+        self.rejected_line = rejected_line
+        """deliver_log_format's line for a rejected message (dovecot-lda -e logs it)."""
 
 
 @runtime_checkable
@@ -235,7 +237,7 @@ def deliver(user: MailUser, mailbox: str, data: bytes, *, sender: str, autocreat
         if exc.code != OVERQUOTA:
             raise DeliveryTempFail(f"save to {target}: {exc}") from exc
         lines.append(log_message(fmt, data, sender, f"save failed to {target}: {exc}"))
-        raise DeliveryOverQuota(str(exc), lines) from exc
+        raise DeliveryOverQuota(str(exc), lines, log_message(fmt, data, sender, f"rejected: {exc}")) from exc
     except Exception as exc:
         raise DeliveryTempFail(f"save to {target}: {exc}") from exc
     lines.append(log_message(fmt, data, sender, f"saved mail to {target}"))

@@ -163,8 +163,7 @@ def _over_quota(exc: DeliveryOverQuota, opts: Options, node: object, user_log: A
     sys.stderr.write(f"{exc}\n")
     if node.get("quota_full_tempfail") or not opts.stderr_errors:  # type: ignore[attr-defined]
         return EX_TEMPFAIL
-    prefix = exc.log_lines[-1].split(": save failed to ", 1)[0] if exc.log_lines else "msgid=unspecified"
-    user_log.info(f"{prefix}: rejected: {exc}")
+    user_log.info(exc.rejected_line)
     return EX_NOPERM
 
 
