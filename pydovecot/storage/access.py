@@ -155,11 +155,14 @@ def _install_import_hook() -> None:
     sys.meta_path.insert(position, _RootFsImports())
 
 
+# Once, at import: it does nothing for threads that have not switched identity.
+_install_import_hook()
+
+
 def _call_as(uid: int | None, gid: int | None, func: Callable[..., T], *args: Any) -> T:
     switch = can_switch() and (uid is not None or gid is not None)
     if not switch:
         return func(*args)
-    _install_import_hook()
     _switched.ids = (uid, gid)
     _set_fs_identity(uid, gid)
     try:
