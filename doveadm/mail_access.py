@@ -22,6 +22,7 @@ from pydovecot.storage.maildir.layout import INBOX, LayoutKind
 from pydovecot.storage.maildir.uidlist import read_uidlist
 from pydovecot.storage.namespace import Namespace, pattern_regex
 from pydovecot.storage.search import SearchContext, matches
+from pydovecot.storage.search.message import InfoFields
 
 from .search_query import FALSE, TRUE, for_mailbox
 
@@ -118,7 +119,7 @@ def _in_new(mailbox: MaildirIndexedMailbox, uid: int) -> bool:
     return path is not None and os.path.basename(os.path.dirname(path)) == "new"
 
 
-class Message:
+class Message(InfoFields):
     """One message as the search evaluator (SearchableMessage) and fetch see it."""
 
     def __init__(self, box: OpenMailbox, seq: int, info: MessageInfo) -> None:
@@ -135,26 +136,6 @@ class Message:
     @property
     def flags(self) -> frozenset[str]:
         return self.info.flags | {"\\Recent"} if self.recent else self.info.flags
-
-    @property
-    def keywords(self) -> frozenset[str]:
-        return frozenset(self.info.keywords)
-
-    @property
-    def internaldate(self) -> int:
-        return int(self.info.internaldate)
-
-    @property
-    def savedate(self) -> int | None:
-        return None if self.info.savedate is None else int(self.info.savedate)
-
-    @property
-    def size(self) -> int:
-        return self.info.vsize
-
-    @property
-    def modseq(self) -> int:
-        return self.info.modseq
 
     @property
     def guid(self) -> str:

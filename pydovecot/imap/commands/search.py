@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from pydovecot.storage.interface import Mailbox, MessageInfo
 from pydovecot.storage.search import BadCharsetError, SearchContext, check_charset, search, uses_modseq
+from pydovecot.storage.search.message import InfoFields
 
 from ..protocol import commands as c
 from ..protocol.responses import quoted, untagged
@@ -27,7 +28,7 @@ FTS_KEYS = frozenset({"BODY", "TEXT", "FROM", "TO", "CC", "BCC", "SUBJECT"})
 
 
 @dataclass
-class _Message:
+class _Message(InfoFields):
     """One message as the search package sees it."""
 
     seq: int
@@ -43,26 +44,6 @@ class _Message:
     @property
     def flags(self) -> frozenset[str]:
         return self.all_flags
-
-    @property
-    def keywords(self) -> frozenset[str]:
-        return frozenset(self.info.keywords)
-
-    @property
-    def internaldate(self) -> int:
-        return int(self.info.internaldate)
-
-    @property
-    def savedate(self) -> int | None:
-        return int(self.info.savedate) if self.info.savedate is not None else None
-
-    @property
-    def size(self) -> int:
-        return self.info.vsize
-
-    @property
-    def modseq(self) -> int:
-        return self.info.modseq
 
     def raw(self) -> bytes:
         if self._raw is None:

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
-__all__ = ["SearchableMessage"]
+if TYPE_CHECKING:
+    from pydovecot.storage.interface import MessageInfo
+
+__all__ = ["InfoFields", "SearchableMessage"]
 
 
 @runtime_checkable
@@ -44,3 +47,30 @@ class SearchableMessage(Protocol):
     def raw(self) -> bytes:
         """The full message (header and body) as stored."""
         ...
+
+
+class InfoFields:
+    """The SearchableMessage fields that come straight from the storage's MessageInfo (``info``),
+    for the adapters that add seq, flags and raw() their own way (IMAP's view, doveadm's)."""
+
+    info: MessageInfo
+
+    @property
+    def keywords(self) -> frozenset[str]:
+        return frozenset(self.info.keywords)
+
+    @property
+    def internaldate(self) -> int:
+        return int(self.info.internaldate)
+
+    @property
+    def savedate(self) -> int | None:
+        return None if self.info.savedate is None else int(self.info.savedate)
+
+    @property
+    def size(self) -> int:
+        return self.info.vsize
+
+    @property
+    def modseq(self) -> int:
+        return self.info.modseq
