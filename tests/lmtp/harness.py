@@ -4,10 +4,13 @@ that differ by nature (session ids, dates, pids)."""
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import socket
+import tempfile
 import time
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 USERS = ("alice@example.test", "bob@example.test")
@@ -158,3 +161,28 @@ def folder_messages(root: Path) -> dict[str, list[bytes]]:
                 msgs = maildir_messages(root, sub=folder.name)[user]
                 out[f"{user}/{folder.name}"] = msgs
     return out
+
+
+def record_real_variants(variants: Iterable[str], write_variant: Callable[[Path, int, str], Path], port: int,
+                         steps: list[bytes], observe: Callable[[Path], dict[str, object]], golden: Path) -> None:
+    """Run ``steps`` against real Dovecot once per config variant (each in a fresh directory,
+    on ``port``) and write the replies and ``observe(root)`` of each into ``golden``."""
+    from tests.support import real_dovecot
+
+    results: dict[str, object] = {}
+    for name in variants:
+        with tempfile.TemporaryDirectory(prefix="lmtp-record-", dir="/tmp") as tmp:
+            root = Path(tmp)
+            root.chmod(0o755)
+            conf = write_variant(root, port, name)
+            with real_dovecot.running(conf):
+                time.sleep(0.5)
+                replies = converse(port, steps)
+                time.sleep(0.3)
+            results[name] = {
+                "expected": [final_lines(r) for r in replies],
+                "replies": [normalize_reply(r).decode("latin-1") for r in replies],
+                **observe(root),
+            }
+    golden.write_text(json.dumps(results, indent=1, sort_keys=True) + "\n")
+    print(f"wrote {golden}")
