@@ -351,6 +351,28 @@ class ListView:
     """Parents that exist only as a level of their children's names (Maildir++ `a` of `a.b`)."""
     personal: frozenset[str] = frozenset()
     """Mailboxes of private namespaces (PERSONAL and INBOXES mean those)."""
+    dirs: tuple[str, ...] = ()
+    """The directories whose entries are the mailbox list: the mail roots, the control
+    directories and, with LAYOUT=fs, every folder directory below a root (a nested create,
+    delete or rename happens inside its parent's directory, not in the root)."""
+
+
+def list_dirs(user: MailUser) -> tuple[str, ...]:
+    """ListView.dirs (runs in the storage thread)."""
+    from pydovecot.storage.maildir.layout import LayoutKind
+    from pydovecot.storage.maildir.sync import CUR_DIR, NEW_DIR, TMP_DIR
+
+    found: set[str] = set()
+    for ns in user.namespaces.namespaces:
+        mailbox_list = ns.mailbox_list
+        found.update((mailbox_list.root, mailbox_list.control_dir))
+        if mailbox_list.layout.kind is LayoutKind.MAILDIRPLUSPLUS:
+            continue
+        skip = {CUR_DIR, NEW_DIR, TMP_DIR, mailbox_list.layout.dirname}
+        for directory, subdirs, _files in os.walk(mailbox_list.root):
+            subdirs[:] = [d for d in subdirs if d not in skip and not d.startswith(".")]
+            found.update(os.path.join(directory, d) for d in subdirs)
+    return tuple(sorted(found))
 
 
 def read_list(user: MailUser) -> ListView:
@@ -381,7 +403,8 @@ def read_list(user: MailUser) -> ListView:
     for ns in user.namespaces.namespaces:
         with contextlib.suppress(Exception):
             subscribed.update(ns.vname(name) for name in ns.mailbox_list.subscriptions())
-    return ListView(flags, subscribed, paths, separator, inodes, frozenset(noselect), frozenset(personal))
+    return ListView(flags, subscribed, paths, separator, inodes, frozenset(noselect), frozenset(personal),
+                    list_dirs(user))
 
 
 def read_status(user: MailUser, vnames: list[str]) -> dict[str, BoxStatus]:
@@ -518,19 +541,16 @@ class NotifyState:
         selected = session.selected
         selected_path = getattr(selected.mailbox, "path", None) if selected is not None else None
         boxes = self.status_boxes()
-        key = (tuple(boxes), selected_path if self.spec.selected_set else None)
+        dirs = self.view.dirs if self.view is not None else ()
+        key = (tuple(boxes), selected_path if self.spec.selected_set else None, dirs)
         if key == self._armed_for:
             return
         self.stop()
         self._armed_for = key
         watcher = session.service.watcher
-        roots: set[str] = set()
-        for ns in session.user.namespaces.namespaces:
-            roots.add(ns.mailbox_list.root)
-            roots.add(ns.mailbox_list.control_dir)
         if self.view is not None and self.spec.filters:
-            self._stops.append(watcher.watch(sorted(roots), self._list_dirty))
-            self._stops.append(watcher.watch(sorted(roots), self.wake))
+            self._stops.append(watcher.watch(dirs, self._list_dirty))
+            self._stops.append(watcher.watch(dirs, self.wake))
         pending = {v for v, e in self._dirty.items() if e.is_set()}
         self._dirty = {}
         for vname in boxes:
@@ -560,6 +580,11 @@ class NotifyState:
             self._list_dirty.clear()
             new_view = await session.storage(read_list, session.user)
             out += self._list_changes(self.view, new_view)
+            if new_view.dirs != self.view.dirs:
+                # A directory watched only from now on may have had a level made in it
+                # before the watch: look once more (again only if that finds new ones).
+                self._list_dirty.set()
+                self.wake.set()
             self.view = new_view
             self.arm(session)  # new mailboxes are watched before their first status is read
         wanted = set(self.status_boxes())
@@ -616,7 +641,11 @@ class NotifyState:
                 continue
             out += list_line(vname, old.separator.get(vname, "/"), ("\\NonExistent",))
         self._created |= {v for v in added if v not in renamed}
-        for vname in added:
+        # As Dovecot's list index notify: deletes, then renames, then creates; a rename's new
+        # parent (a/x of a/x/c2) is a create. Dovecot's order among the renames of one moved
+        # subtree varies from run to run; deepest first is one of its orders.
+        moved = sorted(renamed, key=lambda v: -v.count(new.separator.get(v, "/")))
+        for vname in moved + [v for v in added if v not in renamed]:
             if not self._wanted_in(new, vname, Event.MAILBOX_NAME):
                 continue
             flags = new.flags[vname]

@@ -140,6 +140,7 @@ class ListedMailbox:
     flags: frozenset[str]
     namespace: Namespace
     special_use: tuple[str, ...] = ()
+    nonexistent: bool = False  # see MailboxInfo.nonexistent
 
 
 class NamespaceSet:
@@ -234,7 +235,7 @@ class NamespaceSet:
                 if vname in seen or not matcher.fullmatch(vname):
                     continue
                 seen.add(vname)
-                out.append(ListedMailbox(vname, _flags(info), ns, ns.special_use(vname)))
+                out.append(ListedMailbox(vname, _flags(info), ns, ns.special_use(vname), info.nonexistent))
         return out
 
     def _discover(self, template: Namespace) -> list[Namespace]:

@@ -17,8 +17,9 @@ async def run(session: Session, cmd: c.Subscribe) -> None:
     assert session.user is not None
     try:
         ns, storage = await session.storage(session.user.resolve, cmd.mailbox)  # may look up a shared owner
-        if not cmd.unsubscribe and not await session.storage(ns.mailbox_list.exists, storage):
-            # Dovecot 2.3 refuses to subscribe to a mailbox that does not exist.
+        if not cmd.unsubscribe and not await session.storage(ns.mailbox_list.has_entry, storage):
+            # Dovecot 2.3 refuses to subscribe to a mailbox that does not exist (a bare fs
+            # directory counts as existing; a level only Maildir++ children imply does not).
             raise CommandFailed(f"Mailbox doesn't exist: {cmd.mailbox}.")
         action = ns.mailbox_list.unsubscribe if cmd.unsubscribe else ns.mailbox_list.subscribe
         await session.storage(action, storage)

@@ -207,6 +207,8 @@ class ListMailboxes:
     return_options: tuple[str, ...] = ()
     return_status: tuple[str, ...] = ()
     lsub: bool = False
+    extended: bool = False
+    """LIST-EXTENDED syntax: a selection list, a pattern list or RETURN, even an empty one."""
 
 
 @dataclass(frozen=True)

@@ -393,9 +393,11 @@ _LIST_RETURN = {"SUBSCRIBED", "CHILDREN", "SPECIAL-USE", "STATUS", "MYRIGHTS"}
 
 def _list(tag: bytes, lexer: Lexer, uid: bool, lsub: bool = False) -> c.Command:
     selection: tuple[str, ...] = ()
+    extended = False
     if not lexer.skip_space():
         raise ImapProtocolError("Invalid reference")
     if not lsub and lexer.open_paren():
+        extended = True
         selection = tuple(w.decode("ascii", "replace").upper() for w in lexer.read_word_list())
         if any(option not in _LIST_SELECT for option in selection):
             raise ImapProtocolError("Unknown select options")
@@ -408,6 +410,7 @@ def _list(tag: bytes, lexer: Lexer, uid: bool, lsub: bool = False) -> c.Command:
         raise ImapProtocolError("Invalid pattern")
     patterns: list[bytes] = []
     if not lsub and lexer.open_paren():
+        extended = True
         while not lexer.close_paren():
             if patterns and not lexer.skip_space():
                 raise ImapProtocolError("Missing ')'")
@@ -432,6 +435,7 @@ def _list(tag: bytes, lexer: Lexer, uid: bool, lsub: bool = False) -> c.Command:
             or not lexer.open_paren()
         ):
             raise ImapProtocolError("Invalid arguments")
+        extended = True
         while not lexer.close_paren():
             if return_options and not lexer.skip_space():
                 raise ImapProtocolError("Missing ')'")
@@ -455,6 +459,7 @@ def _list(tag: bytes, lexer: Lexer, uid: bool, lsub: bool = False) -> c.Command:
         tuple(return_options),
         status,
         lsub,
+        extended,
     )
 
 

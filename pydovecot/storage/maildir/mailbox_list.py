@@ -7,11 +7,13 @@ Behaviour checked against the real 2.3.19 (``doveadm mailbox ...`` and imap's LI
 
 - create makes only the named folder (Maildir++ ``.a.b.c`` implies ``a`` and ``a.b`` as
   ``\\Noselect`` parents); one trailing separator is dropped (``a.`` creates ``a``);
-- delete of INBOX fails ("INBOX can't be deleted."); of a ``\\Noselect`` parent or a missing
-  name fails ("Mailbox doesn't exist: <name>"); under Maildir++ the folder's directory goes
-  away and its children stay (so it turns into a ``\\Noselect`` parent); under fs a folder
-  with children keeps its directory, emptied of the maildir;
-- rename moves the children with it, works from a ``\\Noselect`` parent too, refuses INBOX
+- delete of INBOX fails ("INBOX can't be deleted."); of a Maildir++ ``\\Noselect`` parent or
+  a missing name fails ("Mailbox doesn't exist: <name>"); under Maildir++ the folder's
+  directory goes away and its children stay (so it turns into a ``\\Noselect`` parent); under
+  fs a folder with children keeps its directory, emptied of the maildir; a bare fs directory
+  goes when empty, else "Mailbox has children, delete them first";
+- rename moves the children with it (fs: the source's levels left empty go too), works from
+  a ``\\Noselect`` parent too, refuses INBOX
   ("Renaming INBOX isn't supported.") and an existing target ("Target mailbox already
   exists"), and allows renaming into its own subtree (``a.b.c`` -> ``a.b.c.d.e``);
 - subscriptions need not name existing folders.
@@ -55,6 +57,9 @@ class MailboxInfo:
     name: str
     flags: frozenset[str]
     """``\\Noselect``, ``\\HasChildren`` or ``\\HasNoChildren``."""
+    nonexistent: bool = False
+    """A ``\\Noselect`` parent with no directory of its own (Maildir++'s implied levels):
+    LIST-EXTENDED calls it ``\\NonExistent``; a bare fs directory stays ``\\Noselect``."""
 
     @property
     def selectable(self) -> bool:
@@ -158,14 +163,15 @@ class MaildirMailboxList:
             found[name] = found.get(name, False) or os.path.isdir(os.path.join(maildir, CUR_DIR))
             self._walk_fs(path, name + "/", found)
 
-    def _all(self) -> dict[str, bool]:
-        """Every name, selectable or an implied/empty parent, -> selectable."""
+    def _all(self) -> dict[str, bool | None]:
+        """Every name -> True (a maildir), False (a directory without one: fs) or None (a
+        parent implied by its children, with no directory: Maildir++)."""
         sep = self.separator
-        result = self._directories()
+        result: dict[str, bool | None] = dict(self._directories())
         for name in list(result):
             levels = name.split(sep)
             for i in range(1, len(levels)):
-                result.setdefault(sep.join(levels[:i]), False)
+                result.setdefault(sep.join(levels[:i]), None)
         return result
 
     def list(self, pattern: str = "*") -> list[MailboxInfo]:
@@ -181,11 +187,22 @@ class MaildirMailboxList:
             flags = {"\\HasChildren" if has_children else "\\HasNoChildren"}
             if not everything[name]:
                 flags.add("\\Noselect")
-            infos.append(MailboxInfo(name, frozenset(flags)))
+            infos.append(MailboxInfo(name, frozenset(flags), everything[name] is None))
         return infos
 
     def exists(self, name: str) -> bool:
-        return self._all().get(name, False)
+        return bool(self._all().get(name, False))
+
+    def has_entry(self, name: str) -> bool:
+        """A maildir or a bare directory (fs): what Dovecot's SUBSCRIBE accepts, unlike a
+        Maildir++ parent that only its children imply."""
+        if self.exists(name):  # first: subclasses (a missing shared owner) answer this one
+            return True
+        try:
+            name = self.check_name(name)
+        except MailboxNameError:
+            return False
+        return self._all().get(name) is False
 
     # --- create / delete / rename ------------------------------------------------------------
 
@@ -206,7 +223,15 @@ class MaildirMailboxList:
         name = self.check_name(name)
         if name == INBOX:
             raise MailboxOperationError("INBOX can't be deleted.")
-        if not self.exists(name):
+        everything = self._all()
+        if everything.get(name) is False:
+            # fs: a bare directory (a level CREATE a/b made): refused while it holds mailboxes,
+            # else it just goes.
+            if any(other.startswith(name + self.separator) for other in everything):
+                raise MailboxOperationError("Mailbox has children, delete them first")
+            shutil.rmtree(os.path.join(self.root, *name.split(self.separator)))
+            return
+        if not everything.get(name):
             raise MailboxNotFoundError(f"Mailbox doesn't exist: {name}")
         path = self.layout.mailbox_path(name)
         if self.layout.kind is LayoutKind.MAILDIRPLUSPLUS or self.layout.dirname:
@@ -248,7 +273,19 @@ class MaildirMailboxList:
             dst = os.path.join(self.root, *new.split("/"))
             os.makedirs(os.path.dirname(dst), exist_ok=True)
             os.rename(src, dst)
+            self._prune_empty_parents(os.path.dirname(src))
         return new
+
+    def _prune_empty_parents(self, directory: str) -> None:
+        """fs: the levels a RENAME left empty go too (Dovecot removes them; DELETE does not)."""
+        root = os.path.abspath(self.root)
+        directory = os.path.abspath(directory)
+        while directory.startswith(root + os.sep):
+            try:
+                os.rmdir(directory)  # only an empty one: a maildir or other children stay
+            except OSError:
+                return
+            directory = os.path.dirname(directory)
 
     # --- subscriptions -----------------------------------------------------------------------
 

@@ -167,7 +167,10 @@ def test_list_extended_and_status() -> None:
         ("SUBSCRIBED", "RECURSIVEMATCH"),
         ("CHILDREN", "STATUS"),
         ("MESSAGES", "SIZE"),
+        extended=True,
     )
+    assert parse_command(b'a LIST "" * RETURN ()').extended  # type: ignore[union-attr]
+    assert not parse_command(b'a LIST "" *').extended  # type: ignore[union-attr]
     assert parse_command(b'a LSUB "" *') == c.ListMailboxes(b"a", "", ("*",), lsub=True)
     assert parse_command(b"a STATUS Sent (UIDNEXT HIGHESTMODSEQ)") == c.Status(
         b"a", "Sent", ("UIDNEXT", "HIGHESTMODSEQ")

@@ -212,11 +212,91 @@ CASES: dict[str, list[str]] = {
         "t NOOP",
         "u LOGOUT",
     ],
+    # LAYOUT=fs: nested folders are directories inside directories, each needing its own watch.
+    "fs_names": [
+        "#2 x CREATE top",
+        "b NOTIFY SET (PERSONAL (MessageNew MessageExpunge MailboxName SubscriptionChange))",
+        WAIT,
+        "#2 c CREATE a/b/c",
+        WAIT,
+        f"#2 d APPEND a/b/c {MSG}",
+        WAIT,
+        "#2 e CREATE a/b/d",
+        WAIT,
+        "#2 f RENAME a/b/c a/x/c2",
+        WAIT,
+        f"#2 g APPEND a/x/c2 {MSG}",
+        WAIT,
+        "#2 h SUBSCRIBE a/x/c2",
+        WAIT,
+        "#2 i DELETE a/x/c2",
+        WAIT,
+        "#2 j CREATE top/r/s",
+        WAIT,
+        f"#2 k APPEND top/r/s {MSG}",
+        WAIT,
+        "#2 l DELETE top",
+        WAIT,
+        "#2 m RENAME top t2",
+        WAIT,
+        f"#2 n APPEND t2/r/s {MSG}",
+        WAIT,
+        "#2 o DELETE a/b/d",
+        WAIT,
+        "p LOGOUT",
+    ],
+    "fs_filters": [
+        "#2 x CREATE a/b/c",
+        "#2 x2 CREATE b/c",
+        "b NOTIFY SET (SUBTREE a (MessageNew MessageExpunge MailboxName)) (MAILBOXES (z/y b/c) (MessageNew))",
+        WAIT,
+        f"#2 c APPEND a/b/c {MSG}",
+        WAIT,
+        "#2 d CREATE a/n/m",
+        WAIT,
+        f"#2 e APPEND a/n/m {MSG}",
+        WAIT,
+        "#2 f CREATE z/y",
+        WAIT,
+        f"#2 g APPEND z/y {MSG}",
+        f"#2 g2 APPEND b/c {MSG}",
+        WAIT,
+        "#2 h SELECT a/b/c",
+        "#2 i STORE 1 +FLAGS (\\Deleted)",
+        "#2 j EXPUNGE",
+        WAIT,
+        "#2 k UNSELECT",
+        "#2 l CREATE b/c/d",
+        f"#2 m APPEND b/c/d {MSG}",
+        WAIT,
+        "#2 n RENAME a/n b/n",
+        WAIT,
+        "#2 o RENAME b/c a/c",
+        WAIT,
+        f"#2 p APPEND a/c {MSG}",
+        f"#2 q APPEND a/c/d {MSG}",
+        WAIT,
+        "r LOGOUT",
+    ],
+    "fs_status": [
+        "#2 x CREATE a/b/c",
+        "#2 x2 CREATE a/d",
+        "#2 x3 CREATE z/y",
+        f"#2 x4 APPEND a/b/c {MSG}",
+        "b NOTIFY SET STATUS (SUBTREE a (MessageNew MessageExpunge))",
+        "c NOTIFY SET STATUS (MAILBOXES (a/b/c z/y a/b) (MessageNew))",
+        "d NOTIFY SET STATUS (SUBTREE (a/b z) (MessageNew)) (MAILBOXES a/d (MessageNew))",
+        "e NOTIFY NONE",
+        "f NOTIFY SET STATUS (PERSONAL (MessageNew))",
+        "h LOGOUT",
+    ],
 }
 
+FS = "mail_location = maildir:~/Maildir:LAYOUT=fs\n"
 
 # Cases run with extra settings appended to the config.
-CASE_SETTINGS: dict[str, str] = {"no_list_index": "mailbox_list_index = no\n"}
+CASE_SETTINGS: dict[str, str] = {"no_list_index": "mailbox_list_index = no\n", "fs_names": FS,
+                                 "fs_filters": FS, "fs_status": FS}
 
 
 def drain(conn: _Conn, seconds: float) -> str:
@@ -268,17 +348,21 @@ _HIGHESTMODSEQ = re.compile(r"HIGHESTMODSEQ \d+")
 
 def normalise_notify(text: str) -> str:
     """cases.normalise, and runs of untagged STATUS lines sorted: Dovecot lists them in its
-    mailbox list index's order, which is not stable from one run to the next."""
-    lines = normalise(text).split("\r\n")
+    mailbox list index's order, which is not stable from one run to the next. The same for
+    runs of renames (`* LIST ... ("OLDNAME" ...)`): a moved subtree's names come in any order."""
     out: list[str] = []
     run: list[str] = []
-    for line in lines:
-        if line.startswith("* STATUS "):
+    kind = ""
+    for line in normalise(text).split("\r\n"):
+        this = "STATUS" if line.startswith("* STATUS ") else "RENAME" if ' ("OLDNAME" (' in line else ""
+        if not this or this != kind:
+            out.extend(sorted(run))
+            run = []
+        kind = this
+        if this:
             run.append(line)
-            continue
-        out.extend(sorted(run))
-        run = []
-        out.append(line)
+        else:
+            out.append(line)
     out.extend(sorted(run))
     return "\r\n".join(out)
 

@@ -17,17 +17,22 @@ GOLDEN = Path(__file__).with_name("goldens") / "notify.json"
 PORT = 31243
 
 
+def record(name: str, port: int = PORT) -> list[list[str]]:
+    """One case against real Dovecot on a fresh mail home."""
+    with tempfile.TemporaryDirectory(prefix="imapnotify") as tmp:
+        base = Path(tmp)
+        base.chmod(0o755)
+        conf = write_config(base, port, CASE_SETTINGS.get(name, ""))
+        with real_dovecot.running(conf):
+            time.sleep(0.3)
+            pairs = run_notify_case("127.0.0.1", port, CASES[name])
+    return [[line, normalise_notify(reply)] for line, reply in pairs]
+
+
 def main() -> None:
     out: dict[str, list[list[str]]] = json.loads(GOLDEN.read_text()) if GOLDEN.exists() else {}
     for name in sys.argv[1:] or list(CASES):
-        with tempfile.TemporaryDirectory(prefix="imapnotify") as tmp:
-            base = Path(tmp)
-            base.chmod(0o755)
-            conf = write_config(base, PORT, CASE_SETTINGS.get(name, ""))
-            with real_dovecot.running(conf):
-                time.sleep(0.3)
-                pairs = run_notify_case("127.0.0.1", PORT, CASES[name])
-        out[name] = [[line, normalise_notify(reply)] for line, reply in pairs]
+        out[name] = record(name)
     out = {name: out[name] for name in CASES if name in out}
     GOLDEN.write_text(json.dumps(out, indent=1, ensure_ascii=False) + "\n")
 

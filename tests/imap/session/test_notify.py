@@ -34,7 +34,9 @@ def test_matches_real_dovecot(name: str) -> None:
         pairs = run_notify_case("127.0.0.1", srv.port, CASES[name])
     got = [[line, normalise_notify(reply)] for line, reply in pairs]
     ours_first, ours_second = views(got)
-    real_first, real_second = views(GOLDENS[name])
+    # The goldens again through normalise_notify: it may have learnt an order Dovecot does
+    # not keep since they were recorded (renames).
+    real_first, real_second = views([[line, normalise_notify(reply)] for line, reply in GOLDENS[name]])
     assert ours_second == real_second
     assert ours_first.split("\r\n") == real_first.split("\r\n")
 
