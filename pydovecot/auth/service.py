@@ -615,7 +615,7 @@ class MasterSession(_Session):
         values = dict(params)
         return RequestInfo(service=values.get("service", ""), local_ip=values.get("lip"),
                            remote_ip=values.get("rip"), local_port=values.get("lport"),
-                           remote_port=values.get("rport"), params=params)
+                           remote_port=values.get("rport"), secured="secured" in values, params=params)
 
     def _username(self, name: str) -> str | None:
         fixed, error = fix_username(name, self.service.settings.username_rules)

@@ -12,16 +12,23 @@ exactly the header, so whatever follows (a TLS ClientHello) stays in the socket 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import ipaddress
 import socket
 import struct
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from pydovecot.login.connection import ConnectionInfo
+
 V2_SIGNATURE = b"\r\n\r\n\x00\r\nQUIT\n"
 V1_MAX_HEADER = 108  # the longest v1 line the specification allows
 V2_MAX_HEADER = 1500  # Dovecot's limit for a v2 header with its TLVs
 _POLL = 0.02  # seconds between peeks while a header is incomplete
+PP2_TYPE_AUTHORITY = 0x02
+PP2_TYPE_SSL = 0x20
+PP2_SUBTYPE_SSL_CN = 0x22
+PP2_CLIENT_SSL = 0x01
 
 
 class HaproxyError(Exception):
@@ -42,6 +49,13 @@ class ProxiedAddresses:
     local_ip: str | None = None
     local_port: int | None = None
     error: str = ""  # logged as an error, but the connection is served (unsupported family)
+    # v2 TLVs, the ones Dovecot 2.3 reads (master-service-haproxy.c): PP2_TYPE_SSL's
+    # PP2_CLIENT_SSL flag (the client spoke TLS to the proxy: the login treats it as secured),
+    # its PP2_SUBTYPE_SSL_CN (the client certificate's CN) and PP2_TYPE_AUTHORITY (the name the
+    # client asked for: Dovecot's local_name)
+    ssl: bool = False
+    cert_common_name: str = ""
+    hostname: str = ""
 
 
 NEED_MORE = None
@@ -80,7 +94,35 @@ def _parse_v2(data: bytes, rip: str) -> tuple[int, ProxiedAddresses] | None:
     error = _tlv_error(data[start:size])
     if error:
         _v2_error(f"Invalid TLV: {error} (cmd={cmd:02x}, rip={rip})")
-    return size, addresses
+    return size, dataclasses.replace(addresses, **_tlv_fields(data[start:size]))
+
+
+def _tlvs(data: bytes) -> list[tuple[int, bytes]]:
+    """(type, value) of each TLV in ``data`` (already checked by ``_tlv_error``)."""
+    out, i = [], 0
+    while i + 3 <= len(data):
+        length = int.from_bytes(data[i + 1:i + 3], "big")
+        out.append((data[i], data[i + 3:i + 3 + length]))
+        i += 3 + length
+    return out
+
+
+def _text(value: bytes) -> str:
+    """Dovecot copies these with p_strndup: up to the first NUL."""
+    return value.split(b"\0", 1)[0].decode("utf-8", "replace")
+
+
+def _tlv_fields(data: bytes) -> dict[str, object]:
+    fields: dict[str, object] = {}
+    for kind, value in _tlvs(data):
+        if kind == PP2_TYPE_AUTHORITY:
+            fields["hostname"] = _text(value)
+        elif kind == PP2_TYPE_SSL:
+            fields["ssl"] = bool(value[0] & PP2_CLIENT_SSL)
+            for sub, sub_value in _tlvs(value[5:]):
+                if sub == PP2_SUBTYPE_SSL_CN:
+                    fields["cert_common_name"] = _text(sub_value)
+    return fields
 
 
 def _v2_addresses(fam: int, body: bytes, rip: str) -> tuple[ProxiedAddresses, int]:
@@ -115,7 +157,7 @@ def _tlv_error(data: bytes, ssl_sub: bool = False) -> str:
         if len(data) - i < 3 or 3 + int.from_bytes(data[i + 1:i + 3], "big") > len(data) - i:
             return f"get_tlv({i}) failed: Truncated data"
         kind, length = data[i], int.from_bytes(data[i + 1:i + 3], "big")
-        if kind == 0x20 and not ssl_sub:  # PP2_TYPE_SSL: client flags, verify, sub-TLVs
+        if kind == PP2_TYPE_SSL and not ssl_sub:  # client flags, verify, sub-TLVs
             value = data[i + 3:i + 3 + length]
             if len(value) < 5:
                 return f"get_ssl_tlv({i}) failed: Truncated data"
@@ -225,3 +267,42 @@ async def read_header(sock: socket.socket, rip: str) -> ProxiedAddresses:
         if len(data) == seen:
             await asyncio.sleep(_POLL)  # the rest of the header has not arrived yet
         seen = len(data)
+
+
+async def accept_proxied(conn: socket.socket, rip: str, settings: object, log: object) -> ProxiedAddresses | None:
+    """A haproxy listener's new connection: the header's addresses (and TLVs), or None -- logged
+    in Dovecot's words -- when the connection is to be closed.  ``settings`` is the service's
+    settings node (haproxy_trusted_networks, haproxy_timeout); the master (single/workers models)
+    and the login processes (separated) use it alike."""
+    if not is_trusted(rip, str(settings.get("haproxy_trusted_networks")), log.error):  # type: ignore[attr-defined]
+        log.warning(f"haproxy: Client not trusted (rip={rip})")  # type: ignore[attr-defined]
+        return None
+    try:
+        timeout = int(settings.get("haproxy_timeout")) or None  # type: ignore[attr-defined]
+        proxied = await asyncio.wait_for(read_header(conn, rip), timeout)
+    except TimeoutError:
+        log.error(f"haproxy: Client timed out (rip={rip})")  # type: ignore[attr-defined]
+        return None
+    except HaproxyError as e:
+        if e.level:
+            getattr(log, e.level)(str(e))
+        return None
+    except OSError as e:
+        log.info(f"haproxy: Client disconnected (rip={rip}): {e.strerror}")  # type: ignore[attr-defined]
+        return None
+    if proxied.error:
+        log.error(proxied.error)  # type: ignore[attr-defined]
+    return proxied
+
+
+def proxied_info(info: ConnectionInfo, proxied: ProxiedAddresses) -> ConnectionInfo:
+    """The connection as the header describes it: its addresses (LOCAL / UNKNOWN keep the
+    socket's), a session id made from them, and what the TLVs said."""
+    from pydovecot.login.session_id import new_session_id
+
+    if proxied.remote_ip is not None:
+        info = dataclasses.replace(info, local_ip=proxied.local_ip, local_port=proxied.local_port,
+                                   remote_ip=proxied.remote_ip, remote_port=proxied.remote_port,
+                                   session_id=new_session_id(proxied.remote_ip, proxied.remote_port))
+    return dataclasses.replace(info, proxied=True, proxied_ssl=proxied.ssl, local_name=proxied.hostname,
+                               cert_common_name=proxied.cert_common_name)

@@ -26,7 +26,8 @@ from dataclasses import dataclass, field
 from pydovecot.log import Log, LogSink, bridge
 
 from .admin import AdminServer
-from .haproxy import HaproxyError, ProxiedAddresses, is_trusted, read_header
+from .auth_process import AuthProcess
+from .haproxy import ProxiedAddresses, accept_proxied, proxied_info
 from .listeners import BoundListener, bind_listener
 from .pidfile import check_not_running, remove_pid, write_pid
 from .registry import ConnInfo, ServiceHandler, SharedContext, connection_info, registration_for
@@ -115,6 +116,7 @@ class Master:
         self.supervisor: WorkerSupervisor | None = None
         self.separated = False  # privilege separation (separation.py), decided in prepare()
         self.separation: Separation | None = None
+        self.auth_process: AuthProcess | None = None  # auth out of the master when separated
         self.admin: AdminServer | None = None  # <base_dir>/anvil: doveadm who/kick (admin.py)
         # TLS contexts by protocol: local / local_name filters pick the certificate (tls.py)
         self.tls_selectors: dict[str | None, TLSSelector] = {}
@@ -216,16 +218,20 @@ class Master:
             if self.separated:
                 self.separation = Separation(self)
                 self.supervisor = WorkerSupervisor(log, fork=self.separation.fork)
+                # auth as Dovecot runs it: its own process, as default_internal_user
+                self.auth_process = AuthProcess(self)
+                self.context.values["auth"] = self.auth_process.remote
+                self.auth_process.start()
             else:
                 self.supervisor = WorkerSupervisor(log)
             for service in self.settings.services:
                 size = self._worker_count(service)
                 if size:
                     self.supervisor.start(service, size, self._worker_job(service))
-                else:
+                elif not self._auth_elsewhere(service.name):
                     self._start_service(service)
             for spec in list(self.bound):
-                if spec.service not in self.supervisor.services():
+                if spec.service not in self.supervisor.services() and not self._auth_elsewhere(spec.service):
                     await self._serve(spec)
             if handle_signals:
                 self._watcher = SignalWatcher(asyncio.get_running_loop(), self._on_signal)
@@ -367,36 +373,16 @@ class Master:
         if proxied is None:
             conn.close()
             return
-        if proxied.remote_ip is not None:
-            lip, lport, rip, rport = proxied.local_ip, proxied.local_port, proxied.remote_ip, proxied.remote_port
         info = ConnInfo(lip, lport, rip, rport, listener=spec.name, tls=spec.ssl, kind="inet",
                         session_id=new_session_id(rip, rport))
-        await self._accepted(spec, conn, info)
+        await self._accepted(spec, conn, proxied_info(info, proxied))
 
     async def _proxy_header(self, spec: ListenerSpec, conn: socket.socket, rip: str) -> ProxiedAddresses | None:
         """The header's addresses, or None (logged as Dovecot does) when the connection goes."""
         assert self.log is not None
-        log = self.log.for_service(spec.service)
         service = self.settings.service(spec.service) if self.settings else None
         settings = self.tree.lookup(service=service.protocol or None if service else None)  # type: ignore[attr-defined]
-        if not is_trusted(rip, str(settings.get("haproxy_trusted_networks")), log.error):
-            log.warning(f"haproxy: Client not trusted (rip={rip})")
-            return None
-        try:
-            proxied = await asyncio.wait_for(read_header(conn, rip), int(settings.get("haproxy_timeout")) or None)
-        except TimeoutError:
-            log.error(f"haproxy: Client timed out (rip={rip})")
-            return None
-        except HaproxyError as e:
-            if e.level:
-                getattr(log, e.level)(str(e))
-            return None
-        except OSError as e:
-            log.info(f"haproxy: Client disconnected (rip={rip}): {e.strerror}")
-            return None
-        if proxied.error:
-            log.error(proxied.error)
-        return proxied
+        return await accept_proxied(conn, rip, settings, self.log.for_service(spec.service))
 
     async def _accepted(self, spec: ListenerSpec, conn: socket.socket, info: ConnInfo) -> None:
         """Streams (TLS for ssl=yes, its certificate chosen by the proxied local address) for an
@@ -525,29 +511,41 @@ class Master:
         in_workers = self.supervisor.services() if self.supervisor else set()
         for service in settings.services:
             if service.name not in in_workers and not (self._worker_count(service) and
-                                                       service.name not in self.runtimes):
+                                                       service.name not in self.runtimes) \
+                    and not self._auth_elsewhere(service.name):
                 self._start_service(service)
         for spec in wanted - set(self.bound):
             try:
                 self._bind(spec)
-                if spec in self.bound and spec.service not in in_workers:
+                if spec in self.bound and spec.service not in in_workers and not self._auth_elsewhere(spec.service):
                     await self._serve(spec)
             except Exception as e:  # noqa: BLE001 - keep running with what we have
                 self.log.error(str(e))
+        if self.auth_process is not None:  # before the new login processes ask for auth
+            self.auth_process.reload()
         self._reload_workers(settings)
         if self.separation is not None:
             self.separation.reload()
+
+    def _auth_elsewhere(self, service: str) -> bool:
+        """``service auth`` runs in its own process (auth_process.py), not in this one."""
+        return self.auth_process is not None and service == "auth"
+
+    async def _stop_auth_process(self) -> None:
+        if self.auth_process is not None:
+            self.auth_process.signal_stop()
+            await self.auth_process.wait_stopped()
 
     # --- worker processes (workers.py) ------------------------------------------------------
 
     def _worker_count(self, service: ServiceSpec) -> int:
         registration = registration_for(service)
-        if registration is None or any(listener.haproxy for listener in service.listeners):
-            # the PROXY header is read in the master only (_serve_haproxy); under privilege
-            # separation such a login service is still served here (docs/process-model.md)
+        if registration is None:
             return 0
         if self.separation is not None and service.name in LOGIN_SERVICES:
-            return self.separation.worker_count(service)
+            return self.separation.worker_count(service)  # login processes read PROXY headers too
+        if any(listener.haproxy for listener in service.listeners):
+            return 0  # the PROXY header is read in the master (_serve_haproxy)
         return plan_workers(service, model=self.model, shared_state=registration.shared_state)
 
     def _worker_job(self, service: ServiceSpec) -> WorkerJob:
@@ -633,6 +631,8 @@ class Master:
             await self.supervisor.wait_stopped(shutdown_clients=True)
         if self.separation is not None and (self.settings is None or self.settings.shutdown_clients):
             await self.separation.wait_stopped(shutdown_clients=True)
+        if self.settings is None or self.settings.shutdown_clients:
+            await self._stop_auth_process()  # sessions may need auth until here
         if self.settings is not None:
             remove_pid(self.settings.pid_file)
         if self.settings is None or self.settings.shutdown_clients:
@@ -647,6 +647,7 @@ class Master:
         if self.separation is not None:
             await self.separation.wait_stopped(shutdown_clients=self.settings is None or
                                                self.settings.shutdown_clients)
+        await self._stop_auth_process()
         for runtime in self.runtimes.values():
             for generation in [*runtime.old, runtime.current]:
                 with contextlib.suppress(Exception):

@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from pydovecot.log import Log, LogSink
 
 from .admin import start_worker_admin, verbose_proctitle
+from .haproxy import ProxiedAddresses, accept_proxied, proxied_info
 from .listeners import BoundListener
 from .privileges import Identity, become
 from .registry import ServiceHandler, SharedContext, connection_info, registered_services
@@ -254,6 +255,12 @@ class WorkerServer:
         loop = asyncio.get_running_loop()
         try:
             conn.setblocking(False)
+            proxied = None
+            if bound.spec.haproxy:  # the PROXY header comes before TLS and before the service
+                proxied = await self._proxy_header(bound, conn)
+                if proxied is None:
+                    conn.close()
+                    return
             reader = asyncio.StreamReader()
             made: list[asyncio.StreamWriter] = []
             # A connected-callback makes the protocol server-side (StreamWriter.start_tls asks it)
@@ -265,7 +272,10 @@ class WorkerServer:
             writer = made[0]
             try:
                 assert self.handler is not None
-                await self.handler.handle_connection(reader, writer, connection_info(bound.spec, writer))
+                info = connection_info(bound.spec, writer)
+                if proxied is not None:
+                    info = proxied_info(info, proxied)
+                await self.handler.handle_connection(reader, writer, info)
             except asyncio.CancelledError:
                 raise
             except Exception as e:  # noqa: BLE001 - one client's failure must not stop the worker
@@ -278,6 +288,13 @@ class WorkerServer:
             conn.close()  # the handshake failed: nothing to serve
         finally:
             self.active -= 1
+
+    async def _proxy_header(self, bound: BoundListener, conn: socket.socket) -> ProxiedAddresses | None:
+        """``haproxy = yes``: read here (a login process under privilege separation), from
+        haproxy_trusted_networks only, with Dovecot's log lines."""
+        rip = conn.getpeername()[0]
+        settings = self.job.tree.lookup(service=self.spec.protocol or None)  # type: ignore[attr-defined]
+        return await accept_proxied(conn, rip, settings, self.log)
 
     async def _serve_fifo(self, bound: BoundListener) -> None:
         """Every worker reads the service's fifos; a write of up to PIPE_BUF reaches one of them."""

@@ -24,7 +24,7 @@ import socket
 import ssl
 import subprocess
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -57,7 +57,7 @@ class Server:
         return self.log.read_text() if self.log.exists() else ""
 
 
-def _write_conf(root: Path, imap: int, pop3: int, lmtp: int) -> Path:
+def _write_conf(root: Path, imap: int, pop3: int, lmtp: int, extra: str = "") -> Path:
     cert, key = make_cert(root)
     (root / "users").write_text("".join(
         f"{name}:{{PLAIN}}{PASSWORD}:{uid}:{gid}::{root}/home/{name}::\n" for name, (uid, gid) in USERS.items())
@@ -69,18 +69,23 @@ def _write_conf(root: Path, imap: int, pop3: int, lmtp: int) -> Path:
     conf = root / "dovecot.conf"
     # the one real Dovecot was recorded on, and LMTP
     conf.write_text(conf_text(root, imap, pop3, cert, key).replace("protocols = imap pop3", "protocols = imap pop3 lmtp")
-                    + f"service lmtp {{\n  inet_listener lmtp {{\n    port = {lmtp}\n  }}\n}}\n")
+                    + f"service lmtp {{\n  inet_listener lmtp {{\n    port = {lmtp}\n  }}\n}}\n" + extra)
     return conf
 
 
 @contextlib.contextmanager
-def running(model: str = "separated") -> Iterator[Server]:
+def running(model: str = "separated", *, extra: str = "",
+            prepare: Callable[[Path], object] | None = None) -> Iterator[Server]:
+    """Our master on the test configuration (+ ``extra`` text); ``prepare(dir)`` runs before it
+    starts."""
     # not pytest's tmp_path: its 0700 parents would hide the homes from the users, and other
     # pytest runs on the machine clean old base temp directories away
     root = Path(tempfile.mkdtemp(prefix="pydovecot-privsep-"))
     root.chmod(0o755)
     imap, pop3, lmtp = free_port(), free_port(), free_port()
-    conf = _write_conf(root, imap, pop3, lmtp)
+    conf = _write_conf(root, imap, pop3, lmtp, extra.replace("@ROOT@", str(root)))
+    if prepare is not None:
+        prepare(root)
     env = {**os.environ, "PYTHONPATH": str(ROOT), "PYDOVECOT_PROCESS_MODEL": model}
     proc = our_server.start(conf, env=env)
     try:
@@ -133,6 +138,19 @@ def memory_holds(pid: int, needle: bytes) -> bool:
             except (OSError, OverflowError, ValueError):
                 continue
     return False
+
+
+def auth_pid(server: Server) -> int:
+    """The auth process (auth_process.py): the master's child started for ``service auth``."""
+    def find() -> int | None:
+        return next((pid for pid in children(server.proc.pid)
+                     if (cmd := Path(f"/proc/{pid}/cmdline").read_bytes()).find(b"pydovecot.master.auth_process") >= 0
+                     and b"--worker" not in cmd), None)
+
+    assert wait_for(lambda: find() is not None, TIMEOUT)
+    pid = find()
+    assert pid is not None
+    return pid
 
 
 def login_line(server: Server, user: str, service: str) -> str:
@@ -198,10 +216,10 @@ def test_imap_plain_login_runs_as_the_user(server: Server) -> None:
     served_by = peer_pid(server.imap, sock)
     assert status_ids(served_by) == USERS["alice"]
     assert mpid(login_line(server, "alice", "imap")) == served_by
-    # a fresh interpreter, not a fork of the master: none of the master's memory -- the passdb's
-    # data (every user's password) is in the master's, not in the mail process's
+    # a fresh interpreter, not a fork of the master or of auth: the passdb's data (every user's
+    # password) is in the auth process's memory only (test_auth_process.py has more)
     secret = MARKER_PASSWORD.encode()
-    assert memory_holds(server.proc.pid, secret)
+    assert memory_holds(auth_pid(server), secret)
     assert not memory_holds(served_by, secret)
     c.send("c APPEND INBOX {5+}\r\nhello")
     assert c.until("c ")[-1].startswith("c OK")
@@ -455,12 +473,12 @@ def test_first_login_after_the_master_used_its_thread_pools(server: Server) -> N
 
 
 def test_login_processes_hold_nothing_of_the_masters_memory(server: Server) -> None:
-    """The passdb's data (every user's password) is in the master once auth has read it; the
+    """The passdb's data (every user's password) is in the auth process once it has read it; the
     login processes, forked by their template (a fresh interpreter), never had it."""
     sock, _ = imap_login(server.imap, "alice")  # auth has read the passwd-file now
     sock.close()
     secret = MARKER_PASSWORD.encode()
-    assert memory_holds(server.proc.pid, secret)
+    assert memory_holds(auth_pid(server), secret)
     fresh = connect(server.imap)
     Lines(fresh).line()
     login_pid = peer_pid(server.imap, fresh)

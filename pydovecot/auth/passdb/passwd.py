@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import pwd
 from abc import abstractmethod
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import TYPE_CHECKING
 
 from pydovecot.auth.mechanisms.events import PassdbResult
@@ -21,6 +21,17 @@ if TYPE_CHECKING:
     from pydovecot.auth.fields import AuthRequest
 
 SHADOW_PATH = "/etc/shadow"
+
+# Under privilege separation the auth process runs as default_internal_user, which may not read
+# /etc/shadow: there, the system's shadow file is read by the root auth-worker
+# (master/auth_process.py), which installs its client here.  None: read it ourselves.
+ShadowReader = Callable[[str], Awaitable[str | None]]
+_shadow_reader: ShadowReader | None = None
+
+
+def set_shadow_reader(reader: ShadowReader | None) -> None:
+    global _shadow_reader
+    _shadow_reader = reader
 
 
 def _getpwnam(name: str) -> pwd.struct_passwd | None:
@@ -92,6 +103,8 @@ class ShadowPassdb(_SystemPassdb):
 
     async def _password(self, request: AuthRequest) -> tuple[PassdbResult, str | None]:
         try:
+            if _shadow_reader is not None and self.path == SHADOW_PATH:
+                return PassdbResult.OK, await _shadow_reader(request.user)
             return PassdbResult.OK, await asyncio.to_thread(read_shadow_entry, self.path, request.user)
         except OSError as exc:
             request.log("error", f"open({self.path}) failed: {exc.strerror}")

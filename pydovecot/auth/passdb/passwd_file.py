@@ -74,11 +74,51 @@ class PasswdFile:
         try:
             with open(self.path, "rb") as handle:
                 data = handle.read()
+        except PermissionError as exc:
+            raise PasswdFileError(eacces_error("open", self.path)) from exc
         except OSError as exc:
             raise PasswdFileError(f"open({self.path}) failed: {exc.strerror}") from exc
         self.users, self.warnings = parse_passwd_file(data.decode("utf-8", "surrogateescape"), self.path)
         self._stamp = stamp
         return True
+
+
+def _named(number: int, lookup: object) -> str:
+    try:
+        return f"{number}({lookup(number)[0]})"  # type: ignore[operator]
+    except KeyError:
+        return str(number)
+
+
+def eacces_error(func: str, path: str) -> str:
+    """Dovecot's eacces_error_get() for a file opened for reading: who we are and what is
+    missing -- under privilege separation the auth process reads as default_internal_user, so a
+    root-only passwd-file fails with ``... (euid=108(dovecot) egid=111(dovecot) missing +r perm:
+    PATH, dir owned by 0:0 mode=0755)``."""
+    import grp
+    import pwd
+
+    text = (f"{func}({path}) failed: Permission denied (euid={_named(os.geteuid(), pwd.getpwuid)} "
+            f"egid={_named(os.getegid(), grp.getgrgid)}")
+    directory = os.path.dirname(path) or "."
+    missing = next((f" missing +x perm: {d}" for d in _parents(directory) if not os.access(d, os.X_OK)), None)
+    if missing is None and not os.access(path, os.R_OK):
+        missing = f" missing +r perm: {path}"
+    text += missing or ""
+    try:
+        st = os.stat(directory)
+        text += f", dir owned by {st.st_uid}:{st.st_gid} mode={st.st_mode & 0o7777:04o}"
+    except OSError:
+        pass
+    return text + ")"
+
+
+def _parents(directory: str) -> list[str]:
+    """``directory`` and the directories above it, from the top down."""
+    out = [directory]
+    while (parent := os.path.dirname(out[-1])) not in ("", out[-1]):
+        out.append(parent)
+    return out[::-1]
 
 
 def parse_passwd_file(text: str, path: str) -> tuple[dict[str, PasswdFileUser], list[str]]:
