@@ -7,7 +7,9 @@ over one session: LOGIN, SELECT INBOX, FETCH 1:* FLAGS, FETCH 5 random BODY.PEEK
 (\\Seen) on 3, UID SEARCH UNSEEN, APPEND one message, STORE +FLAGS (\\Deleted) on it, EXPUNGE,
 LOGOUT -- 10 commands, the mailbox stays at its size.  Client i uses user ``i % users``.  All
 clients run on one asyncio loop (raw sockets, servers.ImapClient).  Reported: commands (ops)/s
-over the whole run, sessions/s, failures; the ratio is ours/real (>= 1 means ours is faster).
+over the whole run, sessions/s, failures, and the servers' CPU time per command (every process of
+the server, reaped per-session processes included: the figure that holds when the machine is busy);
+the ratio is ours/real (>= 1 means ours is faster).
 Run as root; real Dovecot runs with its default process model (a process per session), ours with
 its default too (one process) unless ``--model workers`` (a worker per CPU).  ``--recipe ours``
 (or ``both``) adds Dovecot's own high-performance text to that server's configuration,
@@ -115,16 +117,19 @@ async def run(port: int, users: list[str], clients: int, seconds: float) -> tupl
     return tally, time.monotonic() - start
 
 
-def measure(server: Server, users: list[str], clients: int, seconds: float) -> float:
+def measure(server: Server, users: list[str], clients: int, seconds: float) -> tuple[float, float]:
+    """(ops/s, server CPU ms per op)."""
+    cpu_before = server.cpu_seconds()
     tally, elapsed = asyncio.run(run(server.cfg.imap, users, clients, seconds))
+    cpu_ms = (server.cpu_seconds() - cpu_before) * 1000 / max(tally.ops, 1)  # includes the warm-up's few ops
     rate = tally.ops / elapsed
     print(f"{server.name}: {clients} clients, {elapsed:.1f} s: {tally.ops} ops, {rate:.0f} ops/s, "
-          f"{tally.sessions / elapsed:.1f} sessions/s, {len(tally.errors)} errors")
+          f"{tally.sessions / elapsed:.1f} sessions/s, {len(tally.errors)} errors, server CPU {cpu_ms:.2f} ms/op")
     mean = {name: total / count * 1000 for name, (count, total) in tally.latency.items()}
     print("  mean latency ms: " + ", ".join(f"{name} {ms:.1f}" for name, ms in mean.items()))
     print_errors(tally.errors)
     print_health(server)
-    return rate
+    return rate, cpu_ms
 
 
 def recipe() -> str:
@@ -138,7 +143,7 @@ def main() -> None:
     parser.add_argument("-t", "--seconds", type=float, default=20.0)
     parser.add_argument("--users", type=int, default=10)
     parser.add_argument("-n", "--messages", type=int, default=200)
-    parser.add_argument("--model", choices=("auto", "single", "workers"), default="auto",
+    parser.add_argument("--model", choices=("auto", "single", "workers", "separated"), default="auto",
                         help="our PYDOVECOT_PROCESS_MODEL (auto: one process with this configuration)")
     parser.add_argument("--recipe", choices=("none", "ours", "both"), default="none",
                         help="add Dovecot's performance recipe for imap-login to ours / both configurations")
@@ -150,13 +155,14 @@ def main() -> None:
             ours_extra = recipe() if args.recipe in ("ours", "both") else ""
             real_extra = recipe() if args.recipe == "both" else ""
             with Server(lab.config("ours", clients, ours_extra), env={"PYDOVECOT_PROCESS_MODEL": args.model}) as ours:
-                our_rate = measure(ours, users, clients, args.seconds)
+                our_rate, our_cpu = measure(ours, users, clients, args.seconds)
             if not real_available():
                 print("real Dovecot not installed: no comparison")
                 continue
             with Server(lab.config("real", clients, real_extra)) as real:
-                real_rate = measure(real, users, clients, args.seconds)
-            print(f"ratio ours/real ops/s at {clients} clients: {ratio(our_rate, real_rate)}")
+                real_rate, real_cpu = measure(real, users, clients, args.seconds)
+            print(f"ratio ours/real ops/s at {clients} clients: {ratio(our_rate, real_rate)}; "
+                  f"server CPU per op ours/real: {ratio(our_cpu, real_cpu)}")
 
 
 if __name__ == "__main__":

@@ -205,6 +205,20 @@ class Server:
             todo.extend(children.get(pid, []))
         return found
 
+    def cpu_seconds(self) -> float:
+        """CPU time (user + system) the server's process tree has used so far: each live
+        process's own time plus that of the children it has reaped (gone per-session processes)."""
+        tick = os.sysconf("SC_CLK_TCK")
+        total = 0
+        for pid in self.pids():
+            try:
+                with open(f"/proc/{pid}/stat", "rb") as f:
+                    fields = f.read().rsplit(b")", 1)[1].split()
+            except OSError:
+                continue
+            total += sum(int(v) for v in fields[11:15])  # utime stime cutime cstime
+        return total / tick
+
     def rss(self) -> tuple[int, int, int]:
         """(processes, summed RSS bytes, summed PSS bytes) of the server's process tree."""
         pids = self.pids()

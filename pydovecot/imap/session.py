@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from pydovecot.login.connection import ConnectionInfo
 from pydovecot.login.sessions import Session as AdminSession
 from pydovecot.login.sessions import register_session
-from pydovecot.storage.access import run_as
+from pydovecot.storage.access import run_as, run_light
 
 from .capabilities import CapabilitySettings, post_login
 from .protocol import ConnectionState, Event, ImapServerProtocol
@@ -239,3 +239,10 @@ class Session:
         assert self.user is not None
         self.view_checked = False
         return await run_as(self.user.uid, self.user.gid, func, *args, **kwargs)
+
+    async def storage_light(self, func: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """A storage call that usually only reads a little: on the event loop unless it turns out
+        to need a lock, a flush or much reading (see :func:`run_light`)."""
+        assert self.user is not None
+        self.view_checked = False
+        return await run_light(self.user.uid, self.user.gid, func, *args, **kwargs)

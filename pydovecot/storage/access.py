@@ -173,6 +173,59 @@ def _call_as(uid: int | None, gid: int | None, func: Callable[..., T], *args: An
         _libc.setfsgid(0)
 
 
+class WouldBlock(Exception):  # noqa: N818 - a signal, not an error
+    """Raised inside an inline storage call (:func:`run_light`) where it would wait: for a lock,
+    for a flush to disk, or for more reading than an event-loop turn should take."""
+
+
+# How much mail (bytes) an inline call may read before it goes to a thread instead.
+INLINE_READ_BUDGET = 256 * 1024
+
+_inline = threading.local()
+
+
+def inline_call() -> bool:
+    """Whether the running storage call is an inline one, on the event loop."""
+    return getattr(_inline, "budget", None) is not None
+
+
+def may_block() -> None:
+    """Mark a point that can wait (a lock another process may hold, an fsync): an inline call
+    stops here, before it has changed anything, and runs again in a storage thread."""
+    if getattr(_inline, "budget", None) is not None:
+        raise WouldBlock
+
+
+def charge(nbytes: int) -> None:
+    """Count ``nbytes`` read against the inline call's budget (no effect in a thread)."""
+    budget = getattr(_inline, "budget", None)
+    if budget is None:
+        return
+    budget -= nbytes
+    if budget < 0:
+        raise WouldBlock
+    _inline.budget = budget
+
+
+async def run_light(uid: int | None, gid: int | None, func: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    """``func`` on the event loop when it turns out short, else as :func:`run_as` does.
+
+    Most storage calls of a busy IMAP session only stat a few files and read a few small ones;
+    handing each to a thread cost more than the call itself (the threads and the event loop
+    passing the GIL back and forth: futex storms, twice the CPU per command). ``func`` must
+    change nothing before a :func:`may_block` point, and must read through :func:`charge`, so
+    that an inline run that stops can be run again from the start in a thread."""
+    call = functools.partial(func, *args, **kwargs) if kwargs else functools.partial(func, *args)
+    _inline.budget = INLINE_READ_BUDGET
+    try:
+        return _call_as(uid, gid, call)
+    except WouldBlock:
+        pass
+    finally:
+        _inline.budget = None
+    return await run_as(uid, gid, call)
+
+
 async def run_as(uid: int | None, gid: int | None, func: Callable[..., T], *args: Any, **kwargs: Any) -> T:
     """``func(*args, **kwargs)`` in a worker thread as ``uid``/``gid`` (file-system identity)."""
     loop = asyncio.get_running_loop()

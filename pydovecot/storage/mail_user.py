@@ -17,6 +17,7 @@ from typing import Any
 from pydovecot.config.tree import Node, find_setting
 from pydovecot.config.values import parse as parse_value
 from pydovecot.plugins.registry import PluginError, load_plugins
+from pydovecot.storage.access import may_block
 from pydovecot.varexpand import expand
 from pydovecot.varexpand.contexts import MAIL_USER, split_user
 
@@ -188,11 +189,13 @@ class MailUser:
                 try:
                     storage = ns.storage_name(name if name == INBOX else ns.prefix + name)
                     if not ns.mailbox_list.exists(storage):
+                        may_block()  # creating is thread work; checking is not
                         if storage == INBOX:
                             ensure_maildir(ns.mailbox_path(INBOX))
                         else:
                             ns.mailbox_list.create(storage)
                     if box.auto == "subscribe" and storage not in ns.mailbox_list.subscriptions():
+                        may_block()
                         ns.mailbox_list.subscribe(storage)
                 except (MailboxNameError, MailboxExistsError):
                     continue

@@ -13,7 +13,7 @@ quiet mailbox from the index alone, as Dovecot does from ``dovecot.index``.
 
 Our own changes (append, store, expunge) know exactly what they changed: under the uidlist
 lock they update the cached snapshot and the index in place instead of leaving a rescan to the
-next command. Within ``_SETTLE_NS`` of a change, mtimes alone are not trusted; listing cur/
+next command. Within ``_settle_ns`` of a change, mtimes alone are not trusted; listing cur/
 and new/ against the cached names (no uidlist parse, no index load) then says whether anyone
 else changed something. One STORE or EXPUNGE is one transaction, as in Dovecot: the messages
 it changes share one new modseq.
@@ -31,7 +31,8 @@ import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 
-from .index.mailbox_index import INDEX_NAME, Entry, IndexData, locked_index
+from .access import charge, may_block
+from .index.mailbox_index import Entry, IndexData, index_stat_key, locked_index
 from .interface import MailboxError, MailboxSnapshot, MailboxStatus, MessageInfo, StoreAction, StoreResult
 from .maildir.dotlock import DotLock
 from .maildir.filename import parse_info_flags, physical_size_from_name, set_flags, size_field
@@ -118,8 +119,8 @@ class MaildirIndexedMailbox:
     def _settled(self, newest_ns: int, verified_ns: int) -> bool:
         """Whether a listing at ``verified_ns`` still holds while the stamp is unchanged: any
         later change moves a directory's mtime past ``newest_ns``, unless it came within the
-        mtime's granularity (see ``_SETTLE_NS``)."""
-        return self.very_dirty_syncs or verified_ns > newest_ns + _SETTLE_NS
+        mtime's granularity (see ``_settle_ns``)."""
+        return self.very_dirty_syncs or verified_ns > newest_ns + _settle_ns(newest_ns)
 
     def _trusted_cache(self, stamped: tuple[tuple[int, ...], int] | None, *,
                        move_new: bool = False) -> _CachedSnapshot | None:
@@ -284,6 +285,7 @@ class MaildirIndexedMailbox:
                 return None
             try:
                 with open(path, "rb") as f:
+                    charge(os.fstat(f.fileno()).st_size)
                     return f.read()
             except FileNotFoundError:
                 self._files = {k: v for k, v in self._files.items() if k != uid}  # shared with the cache
@@ -354,6 +356,8 @@ class MaildirIndexedMailbox:
         and HIGHESTMODSEQ rises once."""
         flags = frozenset(flags)
         keywords = tuple(dict.fromkeys(keywords))
+        if keywords:
+            may_block()  # a new keyword is written (and flushed) after earlier renames
         wanted = set(uids)
         changed: list[MessageInfo] = []
         refused: list[int] = []
@@ -540,21 +544,28 @@ class _CachedSnapshot:
 
 # index_dir -> the last full sync's result, shared by every session of this process.
 _SNAPSHOTS: dict[str, _CachedSnapshot] = {}
-# A directory changed this recently may change again within its mtime's granularity (Linux's
-# coarse clock: a few milliseconds), unseen; such a directory is scanned again.
-_SETTLE_NS = 100_000_000
+# A directory changed this recently may change again within its mtime's granularity, unseen;
+# such a directory is listed again. Linux stamps files from its coarse clock (one tick, 1-4 ms),
+# some file systems (ext4 with small inodes, ext3, some NFS servers) in whole seconds.
+_COARSE_TICK_NS = (int(time.clock_getres(time.CLOCK_REALTIME_COARSE) * 1e9)
+                   if hasattr(time, "CLOCK_REALTIME_COARSE") else 10_000_000)
+_FINE_SETTLE_NS = max(3 * _COARSE_TICK_NS, 10_000_000)
+_SECOND_SETTLE_NS = 1_000_000_000 + _FINE_SETTLE_NS
+
+
+def _settle_ns(newest_ns: int) -> int:
+    """How long after ``newest_ns`` (the newest of a Maildir's directory and file mtimes) the
+    mtimes alone say nothing changed: an mtime on a whole second most likely comes from a file
+    system that stamps in seconds."""
+    return _SECOND_SETTLE_NS if newest_ns % 1_000_000_000 == 0 else _FINE_SETTLE_NS
 
 
 _STAMP_NAME = "pydovecot.index.stamp"
 _STAMP_FORMAT = 1
 
 
-def _index_identity(index_dir: str) -> tuple[int, int, int] | None:
-    try:
-        st = os.stat(os.path.join(index_dir, INDEX_NAME))
-    except FileNotFoundError:
-        return None
-    return (st.st_ino, st.st_size, st.st_mtime_ns)
+def _index_identity(index_dir: str) -> tuple[int, ...] | None:
+    return index_stat_key(index_dir)
 
 
 def _save_stamp(index_dir: str, stamp: tuple[int, ...], uidnext: int, files: dict[int, str]) -> None:
@@ -593,9 +604,9 @@ def _storage_error(exc: OSError) -> MailboxError:
 
 def _stamp(path: str, control_dir: str, *, trust_recent: bool = False) -> tuple[int, ...] | None:
     """What a Maildir change always touches: cur/, new/, dovecot-uidlist, dovecot-keywords.
-    None when it changed within ``_SETTLE_NS`` (unless ``trust_recent``)."""
+    None when it changed within ``_settle_ns`` (unless ``trust_recent``)."""
     stamped = _stamp_now(path, control_dir)
-    if stamped is None or (stamped[1] > time.time_ns() - _SETTLE_NS and not trust_recent):
+    if stamped is None or (stamped[1] > time.time_ns() - _settle_ns(stamped[1]) and not trust_recent):
         return None
     return stamped[0]
 
@@ -619,6 +630,7 @@ def _stamp_now(path: str, control_dir: str) -> tuple[tuple[int, ...], int] | Non
 
 def _listing_matches(path: str, files: dict[int, str]) -> bool:
     """Whether cur/ and new/ hold exactly the names in ``files`` (dot files are not mail)."""
+    charge(64 * len(files))  # a listing of a large folder is no job for the event loop
     try:
         cur = os.listdir(os.path.join(path, CUR_DIR))
         new = os.listdir(os.path.join(path, "new"))

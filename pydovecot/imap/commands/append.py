@@ -21,7 +21,7 @@ async def run(session: Session, cmd: c.Append) -> None:
     user = session.user
     assert user is not None
     try:
-        mailbox = await session.storage(user.open_mailbox, cmd.mailbox)
+        mailbox = await session.storage_light(user.open_mailbox, cmd.mailbox)
     except Exception as exc:  # noqa: BLE001
         error = storage_error(exc, cmd.mailbox)
         fail(session, cmd.tag, CommandFailed(error.text, "TRYCREATE" if error.code == "NONEXISTENT" else error.code))

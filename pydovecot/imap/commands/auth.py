@@ -187,7 +187,7 @@ async def start_session(session: Session, tag: bytes, username: str, fields: dic
     session.user = user
     session.settings = node
     try:
-        await session.storage(user.autocreate)
+        await session.storage_light(user.autocreate)
     except Exception:  # noqa: BLE001 - Dovecot logs failed autocreates and goes on
         log.exception("autocreate failed")
     session.state = ConnectionState.AUTHENTICATED

@@ -129,7 +129,7 @@ async def refresh_selected(session: Session, *, sync: bool = True, expunges: boo
         return False
     if selected.gone:
         return True
-    found = await session.storage(_refresh, selected, sync)
+    found = await session.storage_light(_refresh, selected, sync)
     session.view_checked = True
     if found.gone:
         selected.gone = True

@@ -228,7 +228,7 @@ async def _send(session: Session, selected: SelectedMailbox, uids: list[int],
     while pos < len(jobs):
         batch = jobs[pos:pos + _BATCH_MESSAGES]
         if needs_body:
-            results = await session.storage(_render_batch, selected.mailbox, batch, attrs, needs_body)
+            results = await session.storage_light(_render_batch, selected.mailbox, batch, attrs, needs_body)
         else:
             # Index data only: cheap enough to render here, without a thread hop.
             results = _render_batch(selected.mailbox, batch, attrs, needs_body)

@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from pydovecot.storage.access import charge, may_block
 from pydovecot.storage.interface import Mailbox, MessageInfo
 from pydovecot.storage.search import BadCharsetError, SearchContext, check_charset, search, uses_modseq
 from pydovecot.storage.search.message import InfoFields
@@ -57,6 +58,7 @@ def _messages(selected: SelectedMailbox, only: set[int] | None = None) -> list[_
         pairs = [(seq, uid) for uid in sorted(only) if (seq := selected.seq_of(uid)) is not None]
     else:
         pairs = list(enumerate(selected.uids, 1))
+    charge(32 * len(pairs))  # a search over a large folder is thread work, whatever its keys
     out = []
     for seq, uid in pairs:
         info = selected.messages[uid]
@@ -75,6 +77,7 @@ def _run_search(selected: SelectedMailbox, cmd: c.Search, saved: frozenset[int] 
     criteria, candidates = cmd.criteria, None
     fts_lookup = getattr(selected.mailbox, "fts_lookup", None)
     if fts_lookup is not None:
+        may_block()  # the index is a database another process may be writing
         criteria, candidates = _narrow_by_fts(fts_lookup, criteria, selected.uids)
         if candidates is not None and not criteria.keys:
             # The index answered every key: no message needs a look (UID order is mailbox order).
@@ -118,7 +121,7 @@ async def run(session: Session, cmd: c.Search) -> None:
     await sync_without_expunges(session)
     saved = selected.saved
     try:
-        uids = await session.storage(_run_search, selected, cmd, saved)
+        uids = await session.storage_light(_run_search, selected, cmd, saved)
     except BadCharsetError:
         fail(session, cmd.tag, CommandFailed("Unknown charset.", "BADCHARSET"))
         return

@@ -35,7 +35,7 @@ async def run(session: Session, cmd: c.Select) -> None:
         fail(session, cmd.tag, CommandFailed("QRESYNC isn't enabled", status="BAD"))
         return
     try:
-        selected, snapshot, keywords, gone = await session.storage(_open, session.user, cmd)
+        selected, snapshot, keywords, gone = await session.storage_light(_open, session.user, cmd)
     except Exception as exc:  # noqa: BLE001 - storage failures are the client's NO
         error = storage_error(exc, cmd.mailbox)
         # SELECT words a missing mailbox without the NONEXISTENT code, as STATUS does.

@@ -6,7 +6,7 @@ import os
 import time
 from typing import TYPE_CHECKING
 
-from pydovecot.storage.interface import Mailbox, MailboxSnapshot, StoreAction, StoreResult
+from pydovecot.storage.interface import Mailbox, MailboxSnapshot, StoreAction
 
 from ..protocol import commands as c
 from ..protocol.responses import response_code
@@ -44,8 +44,11 @@ async def run(session: Session, cmd: c.Store) -> None:
     flags = [f.name for f in cmd.flags if f.is_system]
     keywords = [f.name for f in cmd.flags if not f.is_system]
     try:
-        result, snapshot, known, gone = await session.storage(_store, selected.mailbox, uids, _ACTIONS[cmd.action],
-                                                              flags, keywords, cmd.unchanged_since)
+        # Two light calls, not one: an inline call that stops starts again from the beginning
+        # in a thread, and the change itself must not run twice.
+        result = await session.storage_light(selected.mailbox.store, uids, _ACTIONS[cmd.action], flags, keywords,
+                                             unchanged_since=cmd.unchanged_since)
+        snapshot, known, gone = await session.storage_light(_after_store, selected.mailbox)
     except Exception as exc:  # noqa: BLE001
         fail(session, cmd.tag, storage_error(exc, selected.vname))
         return
@@ -77,11 +80,8 @@ async def run(session: Session, cmd: c.Store) -> None:
     ok(session, cmd.tag, "Store completed.", started=started)
 
 
-def _store(mailbox: Mailbox, uids: list[int], action: StoreAction, flags: list[str], keywords: list[str],
-           unchanged_since: int | None) -> tuple[StoreResult, MailboxSnapshot, tuple[str, ...], bool]:
-    """The change, the sync after it and whether the folder is gone (see common.mailbox_gone),
-    in one trip to the storage thread."""
-    result = mailbox.store(uids, action, flags, keywords, unchanged_since=unchanged_since)
+def _after_store(mailbox: Mailbox) -> tuple[MailboxSnapshot, tuple[str, ...], bool]:
+    """The sync after a change and whether the folder is gone (see common.mailbox_gone)."""
     snapshot, known = mailbox.sync(take_recent=True), mailbox.known_keywords()
     path = getattr(mailbox, "path", None)
-    return result, snapshot, known, isinstance(path, str) and not os.path.isdir(path)
+    return snapshot, known, isinstance(path, str) and not os.path.isdir(path)

@@ -36,6 +36,8 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from pydovecot.storage.access import WouldBlock, inline_call
+
 LOCK_SUFFIX = ".lock"
 # A lock younger than this is not checked for a dead pid: its owner most likely lives.
 STALE_PID_CHECK_SECS = 2
@@ -196,6 +198,9 @@ def acquire(
     ``notify``: wake up as soon as the lock file changes (see the module docstring); only
     with the real ``sleep`` (a test's own sleep is called as given).
     """
+    # On the event loop (an inline storage call) one try only: a holder may keep the lock for
+    # minutes, and a stale lock is overridden after a pause; both are thread work.
+    on_loop = inline_call()
     host = hostname if hostname is not None else system_hostname()
     lock_path = path + LOCK_SUFFIX
     if notify and sleep is time.sleep:
@@ -229,6 +234,8 @@ def acquire(
             st = os.lstat(lock_path)
         except FileNotFoundError:
             free = True
+        if not free and on_loop:
+            raise WouldBlock
         if not free:
             changed = lock_seen.update(st, now)
             pid: int | None = None
@@ -278,6 +285,8 @@ def acquire(
                 return DotLock(
                     path=path, lock_path=lock_path, fd=fd, dev=st.st_dev, ino=st.st_ino, locked_at=now
                 )
+        if on_loop:
+            raise WouldBlock
         do_wait = True
         now = clock()
         if now >= deadline:

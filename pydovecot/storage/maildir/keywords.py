@@ -20,6 +20,7 @@ import os
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from ..access import may_block
 from .filename import MAX_KEYWORDS, keyword_index, keyword_letter
 from .fsync import FsyncMode
 
@@ -141,6 +142,8 @@ def write_keywords(
     fsync: FsyncMode = FsyncMode.OPTIMIZED,
 ) -> None:
     """Replace ``dovecot-keywords``. The caller must hold ``dovecot-uidlist.lock``."""
+    if fsync is not FsyncMode.NEVER:
+        may_block()  # before the first write: an inline call starts again in a thread
     for name in keywords.names:
         if name is not None:
             _check_name(name)
