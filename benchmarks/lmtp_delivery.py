@@ -12,7 +12,10 @@ processes as real Dovecot keeps N lmtp processes) on the same settings but a sep
 and mail directory; ``--ours serve`` runs the bare service in one process instead
 (``python -m tests.lmtp.serve``). The same seeded message mix (2-100 KB, a third multipart) is sent over ``-c``
 connections, each transaction pipelined ``MAIL``/``RCPT``/``DATA`` then the body; latency is
-from MAIL to the final 250. A script, not a test: it prints figures and asserts nothing.
+from MAIL to the final 250. ``cpu/msg`` is the user+sys time of every server process (the
+master and all its descendants, from /proc/PID/stat) spent during the run, per message: on a
+shared machine it is steadier than the rate. A script, not a test: it prints figures and
+asserts nothing.
 """
 
 from __future__ import annotations
@@ -85,6 +88,35 @@ def _connection(port: int, msgs: list[bytes], latencies: list[float]) -> None:
     sock.close()
 
 
+def _children() -> dict[int, list[int]]:
+    tree: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            stat = Path(f"/proc/{entry}/stat").read_text()
+        except OSError:
+            continue
+        ppid = int(stat[stat.rindex(")") + 2:].split()[1])
+        tree.setdefault(ppid, []).append(int(entry))
+    return tree
+
+
+def tree_cpu(root: int) -> float:
+    """Seconds of user+sys CPU used so far by ``root`` and all its descendants (those that
+    ended are counted through their parent's cutime/cstime)."""
+    tree, total, todo = _children(), 0, [root]
+    while todo:
+        pid = todo.pop()
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += sum(int(v) for v in fields[11:15])
+        todo.extend(tree.get(pid, ()))
+    return total / os.sysconf("SC_CLK_TCK")
+
+
 def run(port: int, msgs: list[bytes], conns: int) -> tuple[float, float]:
     latencies: list[float] = []
     shares = [msgs[i::conns] for i in range(conns)]
@@ -115,6 +147,10 @@ def _start_ours(kind: str, conf: Path, log: Path, port: int) -> tuple[subprocess
         time.sleep(0.05)
     time.sleep(0.5)  # the workers fork after the master's start line
     return proc, port
+
+
+def _real_master(root: Path) -> int:
+    return int((root / "run" / "master.pid").read_text().split()[0])
 
 
 def _stop_ours(proc: subprocess.Popen[bytes]) -> None:
@@ -154,13 +190,20 @@ def main() -> None:
             ratios = []
             for _ in range(args.rounds):
                 # Alternated, so that a burst of load from elsewhere on the machine hits both.
+                cpu = tree_cpu(ours.pid)
                 our_rate, our_p99 = run(our_port, msgs, conns)
-                line = f"conns={conns}: pydovecot {our_rate:7.1f} msg/s p99 {our_p99 * 1000:7.1f} ms"
+                our_cpu = (tree_cpu(ours.pid) - cpu) / len(msgs) * 1000
+                line = (f"conns={conns}: pydovecot {our_rate:7.1f} msg/s p99 {our_p99 * 1000:7.1f} ms"
+                        f" cpu/msg {our_cpu:5.2f} ms")
                 if have_real:
+                    real_pid = _real_master(real_root)
+                    cpu = tree_cpu(real_pid)
                     real_rate, real_p99 = run(REAL_PORT, msgs, conns)
+                    real_cpu = (tree_cpu(real_pid) - cpu) / len(msgs) * 1000
                     ratios.append(our_rate / real_rate)
                     line += (f" | dovecot {real_rate:7.1f} msg/s p99 {real_p99 * 1000:7.1f} ms"
-                             f" | ratio ours/real {our_rate / real_rate:.2f}x")
+                             f" cpu/msg {real_cpu:5.2f} ms"
+                             f" | ratio ours/real {our_rate / real_rate:.2f}x cpu {our_cpu / real_cpu:.2f}x")
                 print(line, flush=True)
             if len(ratios) > 1:
                 print(f"conns={conns}: median ratio ours/real {statistics.median(ratios):.2f}x "

@@ -18,7 +18,9 @@ import os
 import socket
 import ssl
 import time
-from typing import Self
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, ClassVar, Self, TypeVar
 
 from aiosmtpd.lmtp import LMTP
 
@@ -45,6 +47,8 @@ from .userdb import AuthServiceLike
 
 log = logging.getLogger("pydovecot.lmtp")
 
+T = TypeVar("T")
+
 # Distinct (local, remote) address pairs whose merged settings are kept.
 NODE_CACHE_SIZE = 1024
 
@@ -63,7 +67,34 @@ def _ssl_context(node: Node) -> ssl.SSLContext | None:
         return None
 
 
+@dataclass(frozen=True)
+class LmtpSettings:
+    """The LMTP settings a delivery reads, from one connection's merged node (read once: the
+    node never changes in a service, and each ``get`` walks the tree)."""
+
+    node: Node
+    recipient_delimiter: str
+    hdr_delivery_address: str
+    add_received_header: bool
+    save_to_detail_mailbox: bool
+    autocreate: bool
+    autosubscribe: bool
+    rcpt_check_quota: bool
+    over_quota_code: str
+
+    @classmethod
+    def of(cls, node: Node) -> LmtpSettings:
+        return cls(node, str(node.get("recipient_delimiter") or ""),
+                   str(node.get("lmtp_hdr_delivery_address") or "final"),
+                   bool(node.get("lmtp_add_received_header")), bool(node.get("lmtp_save_to_detail_mailbox")),
+                   bool(node.get("lda_mailbox_autocreate")), bool(node.get("lda_mailbox_autosubscribe")),
+                   bool(node.get("lmtp_rcpt_check_quota")), _over_quota_code(node))
+
+
 class LmtpService:
+    lmtp_only_process: ClassVar[bool] = False
+    """Set in a worker process of the lmtp service: nothing but LMTP sessions runs on its loop."""
+
     def __init__(self, tree: SettingsTree, auth: AuthServiceLike) -> None:
         self.tree = tree
         self.auth = auth
@@ -73,7 +104,8 @@ class LmtpService:
         self.ssl_context = _ssl_context(self.node)
         self.limit = int(self.node.get("lmtp_user_concurrency_limit") or 0)
         self.active: dict[str, int] = {}
-        self.nodes: dict[tuple[str | None, str | None], Node] = {}
+        self.nodes: dict[tuple[str | None, str | None], LmtpSettings] = {}
+        self.settings = LmtpSettings.of(self.node)
         self.servers: list[asyncio.AbstractServer] = []
         self.tasks: set[asyncio.Task[None]] = set()
 
@@ -81,14 +113,16 @@ class LmtpService:
     async def create(cls, tree: SettingsTree, *, auth_service: AuthServiceLike) -> Self:
         return cls(tree, auth_service)
 
-    @staticmethod
-    def prepare_worker() -> None:
+    @classmethod
+    def prepare_worker(cls) -> None:
         """In a worker process before it accepts: the imports every delivery's first switch to
         a user's identity makes (a few hundred ms) are not paid by the first client's mail, and
         the modules' objects are moved out of the garbage collector's sight (they live as long
-        as the process: the collections that deliveries trigger need not walk them each time)."""
+        as the process: the collections that deliveries trigger need not walk them each time).
+        The process serves LMTP only (see :meth:`storage_call`)."""
         preload_modules()
         gc.freeze()
+        cls.lmtp_only_process = True
 
     # -- connections ----------------------------------------------------------------------------
 
@@ -130,21 +164,25 @@ class LmtpService:
 
     # -- settings per connection ----------------------------------------------------------------
 
-    def node_for(self, conn: ConnectionInfo) -> Node:
+    def settings_for(self, conn: ConnectionInfo) -> LmtpSettings:
         """The settings for the connection's addresses; the merge is costly (a copy of the whole
         tree) and the tree never changes in a service, so each address pair is merged once."""
         if conn.local_ip is None and conn.remote_ip is None:
-            return self.node
+            return self.settings
         key = (conn.local_ip, conn.remote_ip)
-        node = self.nodes.get(key)
-        if node is None:
+        settings = self.nodes.get(key)
+        if settings is None:
             if len(self.nodes) >= NODE_CACHE_SIZE:
                 self.nodes.clear()
-            node = self.nodes[key] = self.tree.lookup(service="lmtp", local=conn.local_ip, remote=conn.remote_ip)
-        return node
+            node = self.tree.lookup(service="lmtp", local=conn.local_ip, remote=conn.remote_ip)
+            settings = self.nodes[key] = LmtpSettings.of(node)
+        return settings
+
+    def node_for(self, conn: ConnectionInfo) -> Node:
+        return self.settings_for(conn).node
 
     def recipient_delimiter(self, conn: ConnectionInfo) -> str:
-        return str(self.node_for(conn).get("recipient_delimiter") or "")
+        return self.settings_for(conn).recipient_delimiter
 
     # -- lmtp_user_concurrency_limit ------------------------------------------------------------
 
@@ -166,7 +204,7 @@ class LmtpService:
 
     async def deliver_transaction(self, session: LmtpSession, tx: Transaction, body: bytes) -> list[str]:
         """One reply per RCPT that was accepted, in order; a 250 only once the mail is durable."""
-        node = self.node_for(session.conn)
+        settings = self.settings_for(session.conn)
         data = to_lf(body)
         unique = [rcpt for rcpt in tx.recipients if rcpt.duplicate_of is None]
         trace = TraceInfo(tx.sender, session.helo or "unknown",
@@ -175,17 +213,17 @@ class LmtpService:
         # first one saved is copied for the others, hard-linked where the settings allow.
         first: SavedFile | None = None
         for rcpt in unique:
-            rcpt.reply, saved = await self._deliver_one(node, trace, rcpt, data, single=len(unique) == 1,
+            rcpt.reply, saved = await self._deliver_one(settings, trace, rcpt, data, single=len(unique) == 1,
                                                         copy_of=first)
             if first is None and saved is not None:
                 first = saved
         return [(rcpt.duplicate_of or rcpt).reply for rcpt in tx.recipients]
 
-    async def _deliver_one(self, node: Node, trace: TraceInfo, rcpt: Recipient, data: bytes, *,
+    async def _deliver_one(self, settings: LmtpSettings, trace: TraceInfo, rcpt: Recipient, data: bytes, *,
                            single: bool, copy_of: SavedFile | None = None) -> tuple[str, SavedFile | None]:
         address = rcpt.path.address
         prefix = f"lmtp({rcpt.username})<{os.getpid()}><{rcpt.session_id}>: "
-        mode = str(node.get("lmtp_hdr_delivery_address") or "final")
+        mode = settings.hdr_delivery_address
         # Delivered-To (and Received's "for") only when the one copy is for one recipient; "original"
         # is the ORCPT= address, and no header when the client gave none.
         delivered_to = None
@@ -193,20 +231,19 @@ class LmtpService:
             delivered_to = address
         elif single and mode == "original":
             delivered_to = orcpt_address(rcpt.path.param("ORCPT"))
-        headers = trace_headers(trace, delivered_to=delivered_to,
-                                received=bool(node.get("lmtp_add_received_header")),
+        headers = trace_headers(trace, delivered_to=delivered_to, received=settings.add_received_header,
                                 for_address=delivered_to)
-        mailbox = rcpt.detail if rcpt.detail and node.get("lmtp_save_to_detail_mailbox") else "INBOX"
+        mailbox = rcpt.detail if rcpt.detail and settings.save_to_detail_mailbox else "INBOX"
         try:
-            # One worker-thread hop for the user and the save. No per-user queue: concurrent saves
-            # into one mailbox write their files in parallel and are published together under one
-            # uidlist lock (maildir/save.py).
-            result = await run_as(None, None, _create_and_deliver, node, rcpt, mailbox, headers + data, trace.sender,
-                                  copy_of, not single and copy_of is None)
+            # The user and the save in one storage call. No per-user queue: concurrent saves into
+            # one mailbox (threads of this process) write their files in parallel and are
+            # published together under one uidlist lock (maildir/save.py).
+            result = await self.storage_call(_create_and_deliver, settings, rcpt, mailbox, headers + data,
+                                             trace.sender, copy_of, not single and copy_of is None)
         except DeliveryOverQuota as exc:
             for line in exc.log_lines:
                 log.info("%s", line, extra={"dovecot_prefix": prefix})
-            return f"{_over_quota_code(node)} <{address}> {exc}", None
+            return f"{settings.over_quota_code} <{address}> {exc}", None
         except (DeliveryTempFail, Exception) as exc:  # noqa: BLE001 - every storage failure is temporary
             log.error("%s", exc, extra={"dovecot_prefix": prefix})
             return f"451 4.2.0 <{address}> {CRITICAL_MSG}", None
@@ -214,6 +251,20 @@ class LmtpService:
             log.info("%s", line, extra={"dovecot_prefix": prefix})
         return f"250 2.0.0 <{address}> {rcpt.session_id} Saved", result.saved
 
+    async def storage_call(self, func: Callable[..., T], *args: Any) -> T:
+        """``func(*args)`` (it switches to the user itself) where it costs least.
+
+        In a worker process of the lmtp service whose only session is the calling one -- always
+        so under Dovecot's default ``service lmtp { client_limit = 1 }`` -- the loop has nothing
+        else to do while the save waits for its lock or its fsyncs, so it runs right here,
+        blocking as Dovecot's own lmtp process blocks: handing it to a storage thread and back
+        cost more CPU than the save's own Python work (the GIL passed between the threads, a
+        futex wake and a self-pipe write each way). With other sessions open, or in a process
+        that serves other services too (the master), it goes to a storage thread, so that they
+        are not held up."""
+        if self.lmtp_only_process and len(self.tasks) <= 1:
+            return func(*args)
+        return await run_as(None, None, func, *args)
 
     # -- lmtp_rcpt_check_quota ------------------------------------------------------------------
 
@@ -221,11 +272,11 @@ class LmtpService:
                                fields: dict[str, str]) -> str | None:
         """The RCPT reply refusing a recipient already over quota, when ``lmtp_rcpt_check_quota``
         asks for the check (Dovecot then refuses before DATA); None to accept."""
-        node = self.node_for(conn)
-        if not node.get("lmtp_rcpt_check_quota"):
+        settings = self.settings_for(conn)
+        if not settings.rcpt_check_quota:
             return None
-        error = await run_as(None, None, _create_and_check_quota, node, username, fields)
-        return None if error is None else f"{_over_quota_code(node)} <{address}> {error}"
+        error = await self.storage_call(_create_and_check_quota, settings.node, username, fields)
+        return None if error is None else f"{settings.over_quota_code} <{address}> {error}"
 
 
 def _over_quota_code(node: Node) -> str:
@@ -238,14 +289,12 @@ def _create_and_check_quota(node: Node, username: str, fields: dict[str, str]) -
     return call_as(user.uid, user.gid, over_quota, user)
 
 
-def _create_and_deliver(node: Node, rcpt: Recipient, mailbox: str, message: bytes, sender: str,
+def _create_and_deliver(settings: LmtpSettings, rcpt: Recipient, mailbox: str, message: bytes, sender: str,
                         copy_of: SavedFile | None = None, keep_file: bool = False) -> DeliveryResult:
-    """In a worker thread: build the user (as root, like the lookup), then save as the user."""
-    user = create_mail_user(node, rcpt.username, rcpt.fields, service="lmtp")
-    save = functools.partial(deliver, user, mailbox, message, sender=sender,
-                             autocreate=bool(node.get("lda_mailbox_autocreate")),
-                             autosubscribe=bool(node.get("lda_mailbox_autosubscribe")),
-                             copy_of=copy_of, keep_file=keep_file)
+    """Build the user (as root, like the lookup), then save as the user."""
+    user = create_mail_user(settings.node, rcpt.username, rcpt.fields, service="lmtp")
+    save = functools.partial(deliver, user, mailbox, message, sender=sender, autocreate=settings.autocreate,
+                             autosubscribe=settings.autosubscribe, copy_of=copy_of, keep_file=keep_file)
     return call_as(user.uid, user.gid, save)
 
 

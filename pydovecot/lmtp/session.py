@@ -10,6 +10,7 @@ import asyncio
 import contextlib
 import logging
 import os
+import re
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -34,6 +35,8 @@ MAX_COMMAND_NAME = 32
 MAX_PARAMETERS = 4096
 COMMAND_LINE_LIMIT = MAX_COMMAND_NAME + 1 + MAX_PARAMETERS + 1
 IDLE_TIMEOUT = 300.0
+# Control characters make a command's parameters invalid.
+_CONTROL = re.compile(rb"[\x00-\x1f\x7f]")
 
 
 @dataclass
@@ -77,6 +80,8 @@ class LmtpSession:
         # LMTP is not a login service: its id is a guid_128 like Dovecot's, not the login's id.
         self.session_id = new_delivery_session_id()
         self.prefix = f"lmtp({os.getpid()}): "
+        self.request_info: RequestInfo | None = None
+        """What the userdb lookups of this connection's recipients are told (made once)."""
 
     # -- plumbing ------------------------------------------------------------------------------
 
@@ -125,6 +130,7 @@ class LmtpSession:
         except (ConnectionError, OSError):
             reason = "Connection closed"
         finally:
+            self.input.close()
             with contextlib.suppress(ConnectionError, OSError, RuntimeError):
                 self.flush()
             state = self.state
@@ -140,7 +146,7 @@ class LmtpSession:
         if len(arg_bytes) > MAX_PARAMETERS:
             await self.send("500 5.5.2 Line too long")
             return
-        if any(b < 0x20 or b == 0x7F for b in arg_bytes):
+        if _CONTROL.search(arg_bytes) is not None:
             await self.send("500 5.5.2 Invalid command syntax")
             return
         name = name_bytes.decode("ascii").upper()
@@ -222,9 +228,12 @@ class LmtpSession:
     async def lookup_recipient(self, path: Path, tx: Transaction, index: int) -> tuple[str, Recipient | None]:
         address = path.address
         username, detail = split_detail(address, self.service.recipient_delimiter(self.conn))
-        info = RequestInfo(service="lmtp", local_ip=self.conn.local_ip, remote_ip=self.conn.remote_ip,
-                           local_port=_port(self.conn.local_port), remote_port=_port(self.conn.remote_port),
-                           secured=self.conn.secured)
+        info = self.request_info
+        if info is None:
+            info = self.request_info = RequestInfo(
+                service="lmtp", local_ip=self.conn.local_ip, remote_ip=self.conn.remote_ip,
+                local_port=_port(self.conn.local_port), remote_port=_port(self.conn.remote_port),
+                secured=self.conn.secured)
         try:
             answer = await lookup_user(self.service.auth, username, info)
         except Exception:  # noqa: BLE001 - a broken userdb is a temporary failure for the client

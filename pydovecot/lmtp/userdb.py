@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from pydovecot.auth.mechanisms.context import UsernameRules, ascii_lower
 from pydovecot.auth.mechanisms.username import fix_username
 from pydovecot.auth.service import RequestInfo, UserdbAnswer, UserdbResult
 
@@ -32,10 +33,31 @@ class RecipientUser:
     fields: dict[str, str] = field(default_factory=dict)
 
 
+# Recipients' names as normalised: a delivery server sees the same few addresses over and over,
+# and the normalising walks the name byte by byte. Only with the rules' own username formats
+# (none, or the default lowercasing), which depend on nothing but the name; bounded.
+_FIXED_CACHE_SIZE = 4096
+_fixed: dict[str, str | None] = {}
+_fixed_rules: list[UsernameRules] = []
+
+
+def _fix(name: str, rules: UsernameRules) -> str | None:
+    if rules.username_format is not None and rules.username_format is not ascii_lower:
+        return fix_username(name, rules)[0]
+    if not _fixed_rules or _fixed_rules[0] is not rules or len(_fixed) >= _FIXED_CACHE_SIZE:
+        _fixed.clear()
+        _fixed_rules[:] = [rules]
+    try:
+        return _fixed[name]
+    except KeyError:
+        fixed = _fixed[name] = fix_username(name, rules)[0]
+        return fixed
+
+
 async def lookup_user(auth: AuthServiceLike, name: str, info: RequestInfo) -> RecipientUser:
     rules = getattr(getattr(auth, "settings", None), "username_rules", None)
     if rules is not None:
-        fixed, _error = fix_username(name, rules)
+        fixed = _fix(name, rules)
         if fixed is None:
             return RecipientUser(UserdbResult.USER_UNKNOWN, name)
         name = fixed

@@ -59,6 +59,29 @@ def test_dot_data_roundtrip(lines: list[bytes], data: st.DataObject) -> None:
     assert asyncio.run(_data(chunks)) == (text, b"")
 
 
+def _reference(raw: bytes) -> tuple[bytes, bytes] | None:
+    """(body, rest) by the definition: the first line holding only a dot ends the data, every
+    other line starting with a dot loses that dot; None while no such line came."""
+    starts = [0] + [i + 1 for i, byte in enumerate(raw) if byte == 0x0A]
+    for start in starts:
+        for end in (b".\r\n", b".\n"):
+            if raw.startswith(end, start):
+                lines = raw[:start].split(b"\n")
+                return b"\n".join(line[1:] if line.startswith(b".") else line for line in lines), raw[start + len(end):]
+    return None
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from([b".", b"\r", b"\n", b"a", b"\r\n", b"\n.", b".\r\n"]), max_size=30), st.data())
+def test_dot_data_any_bytes_any_split(parts: list[bytes], data: st.DataObject) -> None:
+    """Dots, CRs and LFs in any order, cut anywhere: the same as the definition (the scan
+    remembers what it saw across reads, and skips unstuffing only when no line needs it)."""
+    raw = b"".join(parts) + b"\r\n.\r\nRSET\r\n"
+    cuts = sorted(data.draw(st.lists(st.integers(0, len(raw)), max_size=6)))
+    chunks = [raw[a:b] for a, b in zip([0, *cuts], [*cuts, len(raw)], strict=True)]
+    assert asyncio.run(_data(chunks)) == _reference(raw)
+
+
 def test_unstuff() -> None:
     assert unstuff(b"..a\n..\n.b\nc.\n") == b".a\n.\nb\nc.\n"
 
@@ -80,3 +103,33 @@ def test_big_body_is_linear() -> None:
     chunks = [piece] * 800 + [b".\r\n"]
     body, rest = asyncio.run(_data(chunks))
     assert body is not None and len(body) == len(piece) * 800 and rest == b""
+
+
+def test_idle_timeout_ends_a_silent_wait() -> None:
+    async def run() -> float:
+        stream = InputStream(asyncio.StreamReader(), idle_timeout=0.2)
+        start = asyncio.get_running_loop().time()
+        with pytest.raises(TimeoutError):
+            await stream.readline(4096)
+        return asyncio.get_running_loop().time() - start
+
+    assert 0.15 <= asyncio.run(run()) < 2
+
+
+def test_idle_timeout_counts_only_waiting() -> None:
+    """Reads that each come within the timeout, and time spent between reads (a delivery),
+    never add up to a timeout."""
+    async def run() -> list[bytes | None]:
+        reader = asyncio.StreamReader()
+        stream = InputStream(reader, idle_timeout=0.2)
+        loop = asyncio.get_running_loop()
+        lines = []
+        for n in range(6):
+            loop.call_later(0.12, reader.feed_data, b"NOOP %d\r\n" % n)
+            lines.append(await stream.readline(4096))
+            if n == 3:
+                await asyncio.sleep(0.25)  # busy, not waiting for the client
+        stream.close()
+        return lines
+
+    assert asyncio.run(run()) == [b"NOOP %d\r" % n for n in range(6)]

@@ -26,24 +26,33 @@ other processes saving into the same maildir (LMTP workers) take it meanwhile, a
 wait for it they are woken as soon as it is released (``dotlock``'s notify, as Dovecot's
 uidlist lock).
 
+A delivery (LMTP, dovecot-lda) that does not need the new UID saves inside
+:func:`uids_optional`, as Dovecot's deliveries save without ``MAILBOX_TRANSACTION_FLAG_ASSIGN_UIDS``:
+the uidlist lock is only tried, and when another process holds it the files are moved into
+``new/`` (and ``new/`` flushed) without a UID, which the next full sync gives them. The
+message is as durable either way; no delivery waits for another's lock.
+
 ``S`` is the size of the bytes as stored; ``W`` the size with every bare LF counted as
 CRLF (the size IMAP reports).
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable, Iterator
 from dataclasses import dataclass, field
+
+from pydovecot.storage import access
 
 from . import dotlock, permissions
 from .filename import add_size_fields, generate_base, set_flags
 from .fsync import FsyncMode
 from .keywords import Keywords, read_keywords, write_keywords
 from .sync import CUR_DIR, NEW_DIR, TMP_DIR, ensure_maildir, sync_locked, sync_partial_locked
-from .uidlist import lock_uidlist, uidlist_path
+from .uidlist import append_new_files, lock_uidlist, uidlist_path
 
 _UNIQUE_RETRIES = 100
 
@@ -52,9 +61,25 @@ class SaveError(RuntimeError):
     """The message could not be saved (it is not visible in the mailbox)."""
 
 
+_uid_optional = threading.local()
+
+
+@contextlib.contextmanager
+def uids_optional() -> Generator[None, None, None]:
+    """Plain saves made in this block (by this thread) may return UID 0: saved and durable, but
+    not numbered yet because another process held the uidlist lock (see the module docstring)."""
+    before = getattr(_uid_optional, "on", False)
+    _uid_optional.on = True
+    try:
+        yield
+    finally:
+        _uid_optional.on = before
+
+
 @dataclass(frozen=True)
 class SavedMessage:
     uid: int
+    """0 when the save was allowed to leave the numbering to the next sync and did."""
     filename: str
     """Final name inside :attr:`subdir`."""
     subdir: str
@@ -128,14 +153,22 @@ def save_message_full(
     the zlib plugin); the name's ``S=``/``W=`` sizes are always the message's own.
     ``basename``: the file's base name when free (a copy of a message keeps its source's
     base, its GUID, as Dovecot's copies do); a new one otherwise."""
-    ensure_maildir(path, privileged_gid=privileged_gid)
-    perms = _file_permissions(path, mode, privileged_gid)
     host = hostname if hostname is not None else dotlock.system_hostname()
     vsize = virtual_size(data)
-    bases = _bases(path, host, basename, len(data), vsize)
-    base, tmp_path = _write_tmp(path, data if stored is None else stored, bases, perms, fsync, internaldate)
+    # The maildir nearly always exists (opening the mailbox made INBOX): its directories are
+    # made here only when the file cannot be created for want of them.
+    try:
+        perms = _file_permissions(path, mode, privileged_gid)
+        base, tmp_path = _write_tmp(path, data if stored is None else stored,
+                                    _bases(path, host, basename, len(data), vsize), perms, fsync, internaldate)
+    except FileNotFoundError:
+        ensure_maildir(path, privileged_gid=privileged_gid)
+        perms = _file_permissions(path, mode, privileged_gid)
+        base, tmp_path = _write_tmp(path, data if stored is None else stored,
+                                    _bases(path, host, basename, len(data), vsize), perms, fsync, internaldate)
     if not flags and not keywords:
-        pending = _PendingSave(base, tmp_path, len(data), vsize, on_saved)
+        pending = _PendingSave(base, tmp_path, len(data), vsize, on_saved,
+                               uid_optional=getattr(_uid_optional, "on", False))
         group = _PublishGroup(path, control_dir, uidvalidity_dir, fsync, perms, mail_max_lock_timeout)
         return group.publish(pending)
     return _publish(path, base, tmp_path, len(data), vsize, flags=flags, keywords=keywords,
@@ -221,7 +254,7 @@ def _publish(
             else:
                 subdir = NEW_DIR
             dest_dir = os.path.join(path, subdir)
-            os.rename(tmp_path, os.path.join(dest_dir, final))
+            _move(path, tmp_path, dest_dir, final, perms.privileged_gid)
             tmp_path = None
             if fsync is not FsyncMode.NEVER:
                 _fsync_dir(dest_dir)
@@ -253,7 +286,11 @@ class _PendingSave:
     size: int
     vsize: int
     on_saved: Callable[[SavedMessage], None] | None
-    done: threading.Event = field(default_factory=threading.Event)
+    uid_optional: bool = False
+    """Saved inside :func:`uids_optional`."""
+    done: threading.Event | None = None
+    """Set when a save that waits for another thread's publishing (the publisher's own save
+    needs none: most saves are alone and publish themselves)."""
     promoted: bool = False
     """Woken to publish the queue (the previous publisher finished), not because it is done."""
     saved: SavedMessage | None = None
@@ -262,11 +299,11 @@ class _PendingSave:
 
 @dataclass
 class _Queue:
-    mutex: threading.Lock = field(default_factory=threading.Lock)
     pending: list[_PendingSave] = field(default_factory=list)
     publishing: bool = False
 
 
+# One lock for every queue: what it guards (a list append, a flag) is over in a moment.
 _QUEUES: dict[tuple[object, ...], _Queue] = {}
 _QUEUES_LOCK = threading.Lock()
 
@@ -288,12 +325,17 @@ class _PublishGroup:
         key = (self.path, self.control_dir, self.uidvalidity_dir, self.fsync, self.perms,
                self.mail_max_lock_timeout, _fs_identity())
         with _QUEUES_LOCK:
-            queue = _QUEUES.setdefault(key, _Queue())
-        with queue.mutex:
+            queue = _QUEUES.get(key)
+            if queue is None:
+                queue = _QUEUES[key] = _Queue()
             queue.pending.append(item)
             lead = not queue.publishing
-            queue.publishing = True
+            if lead:
+                queue.publishing = True
+            else:
+                item.done = threading.Event()
         if not lead:
+            assert item.done is not None
             item.done.wait()
             lead = item.promoted
         if lead:
@@ -304,61 +346,52 @@ class _PublishGroup:
         return item.saved
 
     def _lead(self, key: tuple[object, ...], queue: _Queue) -> None:
-        with queue.mutex:
+        with _QUEUES_LOCK:
             batch, queue.pending = queue.pending, []
         try:
             self._publish_batch(batch)
         finally:
-            with queue.mutex:
+            with _QUEUES_LOCK:
                 # Hand over to the first one that queued meanwhile: this thread's own save is done
                 # and its caller should not wait for the others'.
                 if queue.pending:
-                    queue.pending[0].promoted = True
-                    queue.pending[0].done.set()
+                    successor = queue.pending[0]
+                    assert successor.done is not None
+                    successor.promoted = True
+                    successor.done.set()
                 else:
                     queue.publishing = False
                     # Idle: forget it (one per maildir ever saved to would pile up). A save that
                     # still holds it publishes alone; the uidlist lock keeps that correct.
-                    with _QUEUES_LOCK:
-                        if _QUEUES.get(key) is queue:
-                            del _QUEUES[key]
+                    if _QUEUES.get(key) is queue:
+                        del _QUEUES[key]
             for item in batch:
                 item.promoted = False
-                item.done.set()
+                if item.done is not None:
+                    item.done.set()
 
     def _publish_batch(self, batch: list[_PendingSave]) -> None:
         """Steps 2-5 for every file; records each one's result or error, never raises."""
         control = self.control_dir or self.path
         new_dir = os.path.join(self.path, NEW_DIR)
         try:
-            with lock_uidlist(control, mail_max_lock_timeout=self.mail_max_lock_timeout) as lock:
-                moved: list[tuple[_PendingSave, str]] = []
-                for item in batch:
-                    final = add_size_fields(item.base, item.size, item.vsize)
-                    try:
-                        os.rename(item.tmp_path, os.path.join(new_dir, final))
-                    except OSError as exc:
-                        item.error = exc
-                        _unlink_quietly(item.tmp_path)
-                        continue
-                    moved.append((item, final))
-                if not moved:
+            lock = self._lock(control, optional=all(item.uid_optional for item in batch))
+            if lock is None:
+                # Held by another process, and no save here needs its UID now.
+                if not self._move_all(batch, new_dir, None, control):
                     return
-                uids = self._assign_uids(control, [final for _, final in moved], lock)
-                for item, final in moved:
-                    item.saved = SavedMessage(uid=uids[final], filename=final, subdir=NEW_DIR)
-                    if item.on_saved is not None:
-                        try:
-                            item.on_saved(item.saved)
-                        except Exception as exc:  # noqa: BLE001 - that save's caller gets it
-                            item.error = exc
+            else:
+                with lock:
+                    if not self._move_all(batch, new_dir, lock, control):
+                        return
             if self.fsync is not FsyncMode.NEVER:
                 # Flushed before any save returns, but after the lock is released: the renames
                 # and records are already ordered (UIDs given under the lock), and the next
                 # holder -- another process saving here -- need not wait for our disk. Its own
                 # flushes of the same directory and file then share the journal commits.
                 _fsync_dir(new_dir)
-                _datasync_path(uidlist_path(control))
+                if lock is not None:
+                    _datasync_path(uidlist_path(control))
         except BaseException as exc:  # noqa: BLE001 - every waiting save gets the failure
             for item in batch:
                 if item.error is None:
@@ -366,30 +399,71 @@ class _PublishGroup:
                     item.saved = None
                     _unlink_quietly(item.tmp_path)
 
+    def _lock(self, control: str, *, optional: bool) -> dotlock.DotLock | None:
+        """The uidlist lock; with ``optional`` one try only (None when another process has it)."""
+        try:
+            return lock_uidlist(control, mail_max_lock_timeout=self.mail_max_lock_timeout, nonblock=optional)
+        except dotlock.LockTimeoutError:
+            if not optional:
+                raise
+            return None
+
+    def _move_all(self, batch: list[_PendingSave], new_dir: str, lock: dotlock.DotLock | None,
+                  control: str) -> bool:
+        """Rename every file into ``new/`` and, holding ``lock``, number them; False when none
+        could be moved (each such save has its error)."""
+        moved: list[tuple[_PendingSave, str]] = []
+        for item in batch:
+            final = add_size_fields(item.base, item.size, item.vsize)
+            try:
+                _move(self.path, item.tmp_path, new_dir, final, self.perms.privileged_gid)
+            except OSError as exc:
+                item.error = exc
+                _unlink_quietly(item.tmp_path)
+                continue
+            moved.append((item, final))
+        if not moved:
+            return False
+        uids = self._assign_uids(control, [final for _, final in moved], lock) if lock is not None else {}
+        for item, final in moved:
+            item.saved = SavedMessage(uid=uids.get(final, 0), filename=final, subdir=NEW_DIR)
+            if item.on_saved is not None:
+                try:
+                    item.on_saved(item.saved)
+                except Exception as exc:  # noqa: BLE001 - that save's caller gets it
+                    item.error = exc
+        return True
+
     def _assign_uids(self, control: str, finals: list[str], lock: dotlock.DotLock) -> dict[str, int]:
-        """Partial syncs appending each record unsynced (the caller flushes the uidlist once for
+        """The records appended in one write, unsynced (the caller flushes the uidlist once for
         all); a full sync when the uidlist needs one."""
-        uids: dict[str, int] = {}
-        for name in finals:
-            uid = sync_partial_locked(control, name, lock, fsync=FsyncMode.NEVER)
-            if uid is None:
-                break
-            uids[name] = uid
-        else:
+        uids = append_new_files(control, finals, lock)
+        if uids is not None:
             return uids
         result = sync_locked(self.path, lock, control_dir=control, uidvalidity_dir=self.uidvalidity_dir,
                              move_new=False, fsync=self.fsync, privileged_gid=self.perms.privileged_gid)
-        uids.update((msg.filename, msg.uid) for msg in result.messages if msg.filename not in uids)
+        uids = {msg.filename: msg.uid for msg in result.messages}
         missing = [name for name in finals if name not in uids]
         if missing:
             raise SaveError(f"saved {missing[0]} but it vanished before it got a UID")
-        return uids
+        return {name: uids[name] for name in finals}
+
+
+def _move(path: str, tmp_path: str, dest_dir: str, final: str, privileged_gid: int | None) -> None:
+    """rename() the file from ``tmp/`` into ``dest_dir``; a maildir that lost that directory
+    gets it back first (the save does not check for it beforehand: it is nearly always there)."""
+    dest = os.path.join(dest_dir, final)
+    try:
+        os.rename(tmp_path, dest)
+    except FileNotFoundError:
+        if not os.path.exists(tmp_path):
+            raise
+        ensure_maildir(path, privileged_gid=privileged_gid)
+        os.rename(tmp_path, dest)
 
 
 def _fs_identity() -> tuple[int, int] | None:
     """This thread's file-system uid and gid when run_as switches them (setfsuid(-1) only reads)."""
-    from pydovecot.storage import access
-
     libc = access._libc  # noqa: SLF001 - the same handle run_as switched the identity with
     if not access.can_switch():
         return None

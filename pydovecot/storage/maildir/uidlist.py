@@ -39,6 +39,7 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 
+from ..access import may_block
 from . import dotlock
 from .filename import base_name
 from .frozen import build
@@ -425,6 +426,8 @@ def rewrite_uidlist(
     ``mode``/``gid`` are the mailbox's file creation mode and group.
     """
     _require_lock(lock, control_dir)
+    if fsync is not FsyncMode.NEVER:
+        may_block()  # before the first write: an inline call starts again in a thread
     validate_for_write(uidlist)
     data = serialize_uidlist(replace(uidlist, partial_tail=b""))
     temp = os.path.join(control_dir, UIDLIST_TEMP_NAME)
@@ -463,26 +466,62 @@ def append_records(
     The new UIDs must be above every UID already in the file. Returns the file as now read.
     """
     _require_lock(lock, control_dir)
+    if fsync is not FsyncMode.NEVER:
+        may_block()  # before the first write: an inline call starts again in a thread
     path = uidlist_path(control_dir)
     fd = os.open(path, os.O_RDWR)
     try:
         current = _parse_fd_cached(control_dir, fd)
         if current.partial_tail:
             raise UidlistError(f"{path} ends in an incomplete line; rewrite it instead of appending")
-        last = current.records[-1].uid if current.records else 0
-        _validate_records(records, last, current.version)
-        os.lseek(fd, 0, os.SEEK_END)
-        _parsed.pop(control_dir, None)
-        _write_all(fd, serialize_records(records, current.version))
-        datasync(fd, fsync)
-        updated = replace(current, records=current.records + tuple(records))
-        _parsed[control_dir] = (_fd_key(fd), updated)  # we hold the lock: nobody else appended
-        known = _parsed_bases.get(control_dir)
-        if known is not None and known[0] is current:
-            known[1].update(r.base for r in records)
-            _parsed_bases[control_dir] = (updated, known[1])
+        return _append_to_fd(control_dir, fd, current, records, fsync)
     finally:
         os.close(fd)
+
+
+def append_new_files(control_dir: str, filenames: Sequence[str], lock: dotlock.DotLock) -> dict[str, int] | None:
+    """Give files just moved into the maildir the next UIDs, in order, by appending their
+    records in one write (not flushed: the caller does that for all of them). This is the
+    partial sync of Dovecot's save: no directory scan. None, with nothing written, when the
+    uidlist needs a full sync's care (missing, broken, ending in an incomplete line, without
+    a mailbox GUID).
+
+    One open of the file for the check and the append: a delivery pays for every syscall."""
+    _require_lock(lock, control_dir)
+    try:
+        fd = os.open(uidlist_path(control_dir), os.O_RDWR)
+    except FileNotFoundError:
+        _parsed.pop(control_dir, None)
+        return None
+    try:
+        try:
+            current = _parse_fd_cached(control_dir, fd)
+        except UidlistCorruptError:
+            return None  # Dovecot deletes a broken uidlist and numbers all mail afresh
+        if current.partial_tail or (current.mailbox_guid is None and current.version != 1):
+            return None
+        first = current.next_uid_effective
+        records = [UidlistRecord.for_file(first + i, name) for i, name in enumerate(filenames)]
+        _append_to_fd(control_dir, fd, current, records, FsyncMode.NEVER)
+    finally:
+        os.close(fd)
+    return {name: record.uid for name, record in zip(filenames, records, strict=True)}
+
+
+def _append_to_fd(control_dir: str, fd: int, current: Uidlist, records: Sequence[UidlistRecord],
+                  fsync: FsyncMode) -> Uidlist:
+    last = current.records[-1].uid if current.records else 0
+    _validate_records(records, last, current.version)
+    os.lseek(fd, 0, os.SEEK_END)
+    _parsed.pop(control_dir, None)
+    _write_all(fd, serialize_records(records, current.version))
+    datasync(fd, fsync)
+    updated = replace(current, records=current.records + tuple(records))
+    _parsed[control_dir] = (_fd_key(fd), updated)  # we hold the lock: nobody else appended
+    known = _parsed_bases.get(control_dir)
+    if known is not None and known[0] is current:
+        known[1].update(r.base for r in records)
+        _parsed_bases[control_dir] = (updated, known[1])
     return updated
 
 

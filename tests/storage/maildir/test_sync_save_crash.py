@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from pydovecot.storage.maildir import save as save_mod
 from pydovecot.storage.maildir import sync as sync_mod
 from pydovecot.storage.maildir import uidlist as ul
 from pydovecot.storage.maildir.mailbox import MaildirMailbox
@@ -81,7 +82,9 @@ def test_crash_after_publish_before_uid_gives_complete_message(
     def append(*args: object, **kwargs: object) -> None:
         raise Crash
 
+    # The flagged save's partial sync and the plain saves' one (several records in one write).
     monkeypatch.setattr(sync_mod, "append_records", append)
+    monkeypatch.setattr(save_mod, "append_new_files", append)
     with pytest.raises(Crash):
         save_message(str(tmp_path), _payload(2))
     monkeypatch.undo()
