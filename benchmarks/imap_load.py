@@ -11,7 +11,7 @@ over the whole run, sessions/s, failures, and the servers' CPU time per command 
 the server, reaped per-session processes included: the figure that holds when the machine is busy);
 the ratio is ours/real (>= 1 means ours is faster).
 Run as root; real Dovecot runs with its default process model (a process per session), ours with
-its default too (one process) unless ``--model workers`` (a worker per CPU).  ``--recipe ours``
+its default too (as root: privilege separation, as Dovecot) unless ``--model single|workers``.  ``--recipe ours``
 (or ``both``) adds Dovecot's own high-performance text to that server's configuration,
 ``service imap-login { service_count = 0  process_min_avail = <CPUs> }``: valid for real Dovecot
 (its login processes then serve many clients each), and for ours the way to run IMAP in worker
@@ -144,7 +144,7 @@ def main() -> None:
     parser.add_argument("--users", type=int, default=10)
     parser.add_argument("-n", "--messages", type=int, default=200)
     parser.add_argument("--model", choices=("auto", "single", "workers", "separated"), default="auto",
-                        help="our PYDOVECOT_PROCESS_MODEL (auto: one process with this configuration)")
+                        help="our PYDOVECOT_PROCESS_MODEL (auto, as root: privilege separation)")
     parser.add_argument("--recipe", choices=("none", "ours", "both"), default="none",
                         help="add Dovecot's performance recipe for imap-login to ours / both configurations")
     args = parser.parse_args()

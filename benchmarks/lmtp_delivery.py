@@ -2,7 +2,7 @@
 
     /work/main/.venv/bin/python benchmarks/lmtp_delivery.py [-n 300] [--conns 1 4] [--min-avail 2]
         [--ours master|serve]
-        [--rounds 3]
+        [--rounds 3] [--warmup 40]
 
 One temp config (tests/lmtp/harness.py) read by both: passwd-file users, Maildir, mail_fsync =
 always, and ``service lmtp { process_min_avail = N }`` (Dovecot's own performance recipe; 0 leaves
@@ -170,6 +170,8 @@ def main() -> None:
     parser.add_argument("--min-avail", type=int, default=2, help="service lmtp { process_min_avail }")
     parser.add_argument("--ours", choices=("master", "serve"), default="master")
     parser.add_argument("--rounds", type=int, default=1, help="alternate ours/real this many times")
+    parser.add_argument("--warmup", type=int, default=40,
+                        help="messages delivered to each server before timing (start-up is not throughput)")
     args = parser.parse_args()
     msgs = message_mix(args.n)
     tmp = Path(tempfile.mkdtemp(prefix="lmtp-bench-", dir="/tmp"))
@@ -185,7 +187,13 @@ def main() -> None:
             subprocess.run(["dovecot", "-c", str(real_conf)], check=True)
             time.sleep(0.5)
         print(f"{args.n} messages, {sum(map(len, msgs)) // args.n} bytes average, mail_fsync = always, "
-              f"process_min_avail = {args.min_avail}, ours: {args.ours}")
+              f"process_min_avail = {args.min_avail}, ours: {args.ours}, warm-up: {args.warmup}")
+        if args.warmup:
+            # Both servers' processes started, imported and connected (our auth process, real's
+            # lmtp and auth processes) before anything is timed.
+            run(our_port, msgs[:args.warmup], max(args.conns))
+            if have_real:
+                run(REAL_PORT, msgs[:args.warmup], max(args.conns))
         for conns in args.conns:
             ratios = []
             for _ in range(args.rounds):

@@ -48,8 +48,10 @@ _REPLY_TIMEOUT = 30.0
 
 
 def separation_enabled(model: str, euid: int | None = None) -> bool:
-    """``separated`` asks for it; it needs root (someone must be able to become each user)."""
-    return model == "separated" and (os.geteuid() if euid is None else euid) == 0
+    """Dovecot's privilege separation: what a master started as root does unless told
+    otherwise (``auto``, the default, or ``separated``); it needs root (someone must be able to
+    become each user). ``single`` and ``workers`` keep the old one-identity models."""
+    return model in ("auto", "separated") and (os.geteuid() if euid is None else euid) == 0
 
 
 async def prepare_login(channel_fd: int, auth_fd: int, tree: Any, protocol: str, log: Any,

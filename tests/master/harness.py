@@ -111,16 +111,22 @@ def dovecot(env: Env, *args: str) -> subprocess.CompletedProcess[str]:
                           text=True, timeout=TIMEOUT, cwd=ROOT, env=child_env())
 
 
-def child_env() -> dict[str, str]:
+def child_env(model: str | None = None) -> dict[str, str]:
+    """``model``: a PYDOVECOT_PROCESS_MODEL to name (None: the default, Dovecot's privilege
+    separation as root)."""
     # Only auth and the echo service: the protocol servers would bind the default ports.
-    return {**os.environ, "PYDOVECOT_ONLY_SERVICE_MODULES": "pydovecot.master.auth_service,tests.master.echo_service",
-            "PYTHONPATH": str(ROOT)}
+    env = {**os.environ, "PYDOVECOT_ONLY_SERVICE_MODULES": "pydovecot.master.auth_service,tests.master.echo_service",
+           "PYTHONPATH": str(ROOT)}
+    env.pop("PYDOVECOT_PROCESS_MODEL", None)
+    if model is not None:
+        env["PYDOVECOT_PROCESS_MODEL"] = model
+    return env
 
 
 @contextlib.contextmanager
-def running_master(env: Env) -> Iterator[subprocess.Popen[str]]:
+def running_master(env: Env, model: str | None = None) -> Iterator[subprocess.Popen[str]]:
     """``dovecot -F`` in the background until the block ends."""
-    proc = our_server.start(env.conf, env=child_env())
+    proc = our_server.start(env.conf, env=child_env(model))
     try:
         wait_started(env, proc)
         yield proc

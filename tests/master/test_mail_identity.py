@@ -63,7 +63,10 @@ def test_login_identity_is_default_login_user() -> None:
 def test_separation_needs_root() -> None:
     assert separation_enabled("separated", euid=0)
     assert not separation_enabled("separated", euid=1000)
-    assert not separation_enabled("auto", euid=0)
+    assert separation_enabled("auto", euid=0)  # the default, as root: Dovecot's model
+    assert not separation_enabled("auto", euid=1000)
+    assert not separation_enabled("single", euid=0)
+    assert not separation_enabled("workers", euid=0)
 
 
 def test_become_cannot_be_undone() -> None:

@@ -275,6 +275,8 @@ def test_missing_config_like_dovecot(tmp_path: Path) -> None:
 
 @pytest.mark.skipif(os.geteuid() != 0, reason="dropping privileges needs root")
 def test_root_binds_then_drops_to_mail_uid(env: Env) -> None:
+    """The one-process model (asked for by name; as root the default separates privileges):
+    the whole master becomes mail_uid once it has bound."""
     import pwd
 
     nobody = pwd.getpwnam("nobody")
@@ -282,7 +284,7 @@ def test_root_binds_then_drops_to_mail_uid(env: Env) -> None:
     env.base_dir = Path(tempfile.mkdtemp(prefix="pydovecot-master-"))
     env.base_dir.chmod(0o755)
     env.write_conf(extra="mail_uid = nobody")
-    with running_master(env) as proc:
+    with running_master(env, model="single") as proc:
         status = Path(f"/proc/{proc.pid}/status").read_text()
         uid_line = next(line for line in status.splitlines() if line.startswith("Uid:"))
         assert uid_line.split()[1:] == [str(nobody.pw_uid)] * 4
@@ -294,8 +296,8 @@ def test_root_binds_then_drops_to_mail_uid(env: Env) -> None:
     env.base_dir.rmdir()
 
 
-def test_auth_service_serves_auth_client_and_master(env: Env) -> None:
-    users = env.dir / "users"
+def test_auth_service_serves_auth_client_and_master(env: Env, open_tmp_path: Path) -> None:
+    users = open_tmp_path / "users"  # as root, auth runs as default_internal_user: it must read this
     users.write_text("alice@example.test:{PLAIN}secret::::::\n")
     env.write_conf(extra=f"passdb {{\n  driver = passwd-file\n  args = {users}\n}}\n"
                          f"userdb {{\n  driver = static\n  args = uid=vmail gid=vmail home=/tmp/%u\n}}\n")

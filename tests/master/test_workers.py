@@ -125,9 +125,9 @@ def wenv(tmp_path: Path) -> WEnv:
 
 def child_env(**extra: str) -> dict[str, str]:
     modules = "pydovecot.master.auth_service,tests.master.worker_echo_service"
-    env = {**os.environ, "PYDOVECOT_ONLY_SERVICE_MODULES": modules, "PYTHONPATH": str(ROOT), **extra}
-    if "PYDOVECOT_PROCESS_MODEL" not in extra:
-        env.pop("PYDOVECOT_PROCESS_MODEL", None)
+    # The worker model, named: as root the default model is privilege separation.
+    env = {**os.environ, "PYDOVECOT_ONLY_SERVICE_MODULES": modules, "PYTHONPATH": str(ROOT),
+           "PYDOVECOT_PROCESS_MODEL": "workers", **extra}
     return env
 
 
