@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field, replace
 
 from .format import Level, format_line, user_prefix
-from .targets import LogTarget, open_target
+from .targets import FileTarget, LogTarget, open_target
 
 # Which setting turns on debug logging for a service (Dovecot: mail_debug for mail processes,
 # auth_debug for auth and the login processes' auth traffic).
@@ -64,6 +65,24 @@ class LogSink:
         self.close()
         self.error, self.info, self.debug = fresh.error, fresh.info, fresh.debug
         self.timestamp, self._owned = fresh.timestamp, fresh._owned
+
+    def files(self) -> list[tuple[str, int]]:
+        """(path, descriptor) of each log file this sink opened itself."""
+        return [(t.path, t.fd) for t in self._owned if isinstance(t, FileTarget) and t.owned]
+
+    def adopt(self, paths: list[str], fds: list[int]) -> None:
+        """`doveadm log reopen` in a process that may not open the files itself (it runs as a
+        mail user or as default_internal_user): the master opened them and passed the
+        descriptors; each takes the place of this sink's old descriptor for the same path, so
+        every writer holding the old number writes to the new file. Consumes ``fds``."""
+        mine = {t.path: t for t in self._owned if isinstance(t, FileTarget) and t.owned}
+        for path, fd in zip(paths, fds, strict=False):
+            target = mine.get(path)
+            if target is not None:
+                os.dup2(fd, target.fd, inheritable=False)
+            os.close(fd)
+        for fd in fds[len(paths):]:
+            os.close(fd)
 
     def target_for(self, level: Level) -> LogTarget:
         if level is Level.DEBUG:

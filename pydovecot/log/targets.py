@@ -41,6 +41,14 @@ class FileTarget:
             self._fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o600)
             self._owned = True
 
+    @property
+    def fd(self) -> int:
+        return self._fd
+
+    @property
+    def owned(self) -> bool:
+        return self._owned
+
     def write(self, level: Level, line: str) -> None:
         # One write() per line with O_APPEND: lines from several writers never interleave.
         os.write(self._fd, (line + "\n").encode("utf-8", "surrogateescape"))

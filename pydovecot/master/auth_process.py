@@ -175,7 +175,7 @@ def main(argv: list[str]) -> int:
     for signum in (signal.SIGTERM, signal.SIGHUP):
         signal.signal(signum, signal.SIG_DFL)  # the mask (inherited, TERM/HUP blocked) holds them
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # ^C at a terminal: the master stops us
-    signal.signal(signal.SIGUSR1, signal.SIG_IGN)  # log reopen: root's files, we could not
+    signal.signal(signal.SIGUSR1, signal.SIG_IGN)  # log reopen: the master passes us its new files
     if argv[0] == "--worker":
         return worker_main(int(argv[1]))
     config_path, blob = argv
@@ -295,6 +295,9 @@ class AuthServer:
         """Connections the master passes: login processes' (client) and its own (userdb)."""
         while (received := await control.receive()) is not None:
             message, fds = received
+            if "log_reopen" in message:
+                self.log.sink.adopt(list(message["log_reopen"]), fds)
+                continue
             for fd in fds[1:]:
                 os.close(fd)
             handler = handlers.get(str(message.get("role")))
@@ -591,6 +594,10 @@ class AuthProcess:
         for pid in self.pids():
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGTERM)
+
+    def log_channels(self) -> list[Channel]:
+        """Where `doveadm log reopen` sends the new log descriptors: every auth process."""
+        return [proc.channel for proc in self.procs.values()]
 
     async def wait_stopped(self) -> None:
         with contextlib.suppress(TimeoutError):

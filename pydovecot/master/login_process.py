@@ -76,7 +76,7 @@ def main(argv: list[str]) -> int:
     for signum in (signal.SIGTERM, signal.SIGHUP):
         signal.signal(signum, signal.SIG_DFL)  # the mask (inherited, TERM/HUP blocked) holds them
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # ^C at a terminal: the master stops us
-    signal.signal(signal.SIGUSR1, signal.SIG_IGN)  # log reopen: our children keep their files
+    signal.signal(signal.SIGUSR1, signal.SIG_IGN)  # until run() handles log reopen
     config_path, blob = argv
     data = json.loads(blob)
     try:
@@ -146,6 +146,7 @@ class LoginTemplate:
         self.supervisor = WorkerSupervisor(self.log, fork=self._fork)
         loop.add_signal_handler(signal.SIGHUP, self._leave, False)
         loop.add_signal_handler(signal.SIGTERM, self._leave, True)
+        loop.add_signal_handler(signal.SIGUSR1, self._reopen_log)  # `doveadm log reopen`, passed on
         # a stop or reload that came while we started (blocked since spawn): no pool at all
         early = signal.sigpending() & {signal.SIGTERM, signal.SIGHUP}
         signal.pthread_sigmask(signal.SIG_SETMASK, set())
@@ -160,6 +161,14 @@ class LoginTemplate:
         signal.pthread_sigmask(signal.SIG_BLOCK, (signal.SIGTERM, signal.SIGHUP))
         self.control.close()
         return 0
+
+    def _reopen_log(self) -> None:
+        """Still root: open the log files again; login processes forked from now on write there
+        (the running ones serve one client each and keep theirs)."""
+        try:
+            self.job.sink.reopen_from(self.job.tree.lookup())  # type: ignore[attr-defined]
+        except OSError as e:
+            self.log.error(f"Can't reopen log files: {e}")
 
     def _fork(self, job: WorkerJob) -> int:
         master_channel, child_channel = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)

@@ -159,6 +159,9 @@ class MailProcess:
             if received is None:
                 return  # the master is gone: finish what we have
             message, fds = received
+            if "log_reopen" in message:
+                self.log.sink.adopt(list(message["log_reopen"]), fds)
+                continue
             self._spawn(self._session(channel, message, fds))
 
     def _stop(self, cancel: bool) -> None:

@@ -459,6 +459,10 @@ class Separation:
     def pids(self) -> list[int]:
         return [proc.pid for proc in (*self.mail.values(), *self.retired.values())]
 
+    def log_channels(self) -> list[Channel]:
+        """Where `doveadm log reopen` sends the new log descriptors: every mail process."""
+        return [proc.channel for proc in (*self.mail.values(), *self.retired.values())]
+
     def reload(self) -> None:
         """New sessions go to mail processes forked from the new configuration; the old ones
         finish their sessions (SIGHUP) and exit, as Dovecot's do after a reload."""

@@ -611,6 +611,22 @@ class Master:
         for pid in self.supervisor.pids() if self.supervisor else []:
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGUSR1)
+        # Mail processes and the auth process run as users that cannot open root's log files:
+        # they get the master's new descriptors (login templates, root, reopen on SIGUSR1).
+        files = self.log.sink.files()  # type: ignore[attr-defined]
+        if files and (self.separation is not None or self.auth_process is not None):
+            asyncio.ensure_future(self._pass_log_files(files))
+
+    async def _pass_log_files(self, files: list[tuple[str, int]]) -> None:
+        paths, fds = [path for path, _ in files], [fd for _, fd in files]
+        channels = []
+        if self.separation is not None:
+            channels += self.separation.log_channels()
+        if self.auth_process is not None:
+            channels += self.auth_process.log_channels()
+        for channel in channels:
+            with contextlib.suppress(Exception):
+                await channel.send({"log_reopen": paths}, fds)
 
     async def _shutdown(self) -> None:
         if self._watcher is not None:

@@ -112,12 +112,11 @@ def dovecot(env: Env, *args: str) -> subprocess.CompletedProcess[str]:
 
 
 def child_env(model: str | None = None) -> dict[str, str]:
-    """``model``: a PYDOVECOT_PROCESS_MODEL to name (None: the default, Dovecot's privilege
-    separation as root)."""
+    """``model``: a PYDOVECOT_PROCESS_MODEL to name (None: the environment's, else the default,
+    Dovecot's privilege separation as root)."""
     # Only auth and the echo service: the protocol servers would bind the default ports.
     env = {**os.environ, "PYDOVECOT_ONLY_SERVICE_MODULES": "pydovecot.master.auth_service,tests.master.echo_service",
            "PYTHONPATH": str(ROOT)}
-    env.pop("PYDOVECOT_PROCESS_MODEL", None)
     if model is not None:
         env["PYDOVECOT_PROCESS_MODEL"] = model
     return env

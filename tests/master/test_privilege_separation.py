@@ -24,6 +24,7 @@ import socket
 import ssl
 import subprocess
 import tempfile
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -500,3 +501,40 @@ def test_authenticate_with_initial_response(server: Server) -> None:
     assert status_ids(peer_pid(server.imap, sock)) == USERS["bob"]
     assert "method=PLAIN" in login_line(server, "bob", "imap")
     sock.close()
+
+
+def test_log_reopen_reaches_every_process() -> None:
+    """`doveadm log reopen` after a rotation: the master reopens the files and passes them to the
+    processes that cannot open root's files themselves (mail processes, the auth process); the
+    login templates reopen on their own. Nothing written after it goes to the rotated file."""
+    import sys
+
+    with running(extra="auth_verbose = yes\n") as server:
+        alice_sock, alice = imap_login(server.imap, "alice")
+        rotated = server.dir / "log.1"
+        server.log.rename(rotated)
+        subprocess.run([sys.executable, "-m", "doveadm", "-c", str(server.dir / "dovecot.conf"), "log", "reopen"],
+                       check=True, capture_output=True, cwd=ROOT, timeout=TIMEOUT)
+        assert wait_for(server.log.exists, TIMEOUT)
+        time.sleep(0.5)  # the descriptors travel to the processes after the master's own reopen
+        alice.send("o LOGOUT")
+        alice.until("o ")
+        alice_sock.close()
+        bad = connect(server.imap)
+        bad_lines = Lines(bad)
+        bad_lines.line()
+        bad_lines.send("b LOGIN bob wrong-password")
+        assert bad_lines.until("b ")[-1].startswith("b NO")
+        bad.close()
+        bob_sock, bob = imap_login(server.imap, "bob")
+        bob.send("o LOGOUT")
+        bob.until("o ")
+        bob_sock.close()
+
+        def fresh() -> str:
+            return server.log.read_text() if server.log.exists() else ""
+
+        wanted = ("imap(alice)", "auth: Info: ", "imap-login: Info: Login: user=<bob>", "imap(bob)")
+        assert wait_for(lambda: all(w in fresh() for w in wanted), TIMEOUT), fresh()
+        old = rotated.read_text()
+        assert "imap(alice)" not in old and "user=<bob>" not in old and "auth: Info: " not in old, old
