@@ -45,7 +45,7 @@ from .listeners import BoundListener
 from .privileges import Identity
 from .services import ListenerSpec, ServiceSpec
 from .worker_process import FATAL_DEFAULT
-from .workers import STOP_GRACE, exit_message
+from .workers import collect_exit, exit_message, kill_after_grace
 
 SERVICE = "auth"
 # Drivers Dovecot runs in its root auth-worker (blocking ones that read what only root may).
@@ -476,12 +476,7 @@ class AuthProcess:
     def _reap_worker(self, worker: WorkerProc) -> None:
         """A worker that died while its auth process lives is replaced (Dovecot's master starts
         auth-workers on demand); one whose auth process went leaves quietly (exit 0)."""
-        asyncio.get_running_loop().remove_reader(worker.pidfd)
-        os.close(worker.pidfd)
-        try:
-            _, status = os.waitpid(worker.pid, 0)
-        except ChildProcessError:
-            status = 0
+        status = collect_exit(worker.pid, worker.pidfd)
         self.workers.pop(worker.pid, None)
         message = exit_message(ServiceSpec("auth-worker", "auth-worker", (), 0, 0, 0, 0, 0, 0), worker.pid, status)
         if message is not None:
@@ -503,12 +498,7 @@ class AuthProcess:
             sock.close()
 
     def _reap(self, proc: AuthProc) -> None:
-        asyncio.get_running_loop().remove_reader(proc.pidfd)
-        os.close(proc.pidfd)
-        try:
-            _, status = os.waitpid(proc.pid, 0)
-        except ChildProcessError:
-            status = 0
+        status = collect_exit(proc.pid, proc.pidfd)
         proc.channel.close()
         self.procs.pop(proc.pid, None)
         message = exit_message(self._spec(), proc.pid, status)
@@ -600,13 +590,7 @@ class AuthProcess:
         return [proc.channel for proc in self.procs.values()]
 
     async def wait_stopped(self) -> None:
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._all_gone.wait(), STOP_GRACE)
-        for pid in self.pids():
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(pid, signal.SIGKILL)
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._all_gone.wait(), STOP_GRACE)
+        await kill_after_grace(self._all_gone, self.pids)
         await self.remote.close()
 
 

@@ -40,7 +40,7 @@ from .handoff import Channel, ChannelClosed, Handoff, LoginHandoff
 from .privileges import Identity, IdentityError, mail_identity
 from .registry import SharedContext
 from .worker_process import WorkerJob
-from .workers import STOP_GRACE, exit_message, fork_worker
+from .workers import collect_exit, exit_message, fork_worker, kill_after_grace
 
 # login service -> the protocol of its mail processes
 LOGIN_SERVICES = {"imap-login": "imap", "pop3-login": "pop3"}
@@ -434,12 +434,7 @@ class Separation:
                    for who in proc.sessions.values() if who == (user, remote_ip))
 
     def _reap(self, proc: MailProc) -> None:
-        asyncio.get_running_loop().remove_reader(proc.pidfd)
-        os.close(proc.pidfd)
-        try:
-            _, status = os.waitpid(proc.pid, 0)
-        except ChildProcessError:
-            status = 0
+        status = collect_exit(proc.pid, proc.pidfd)
         proc.channel.close()
         if self.mail.get(proc.key) is proc:
             del self.mail[proc.key]
@@ -486,13 +481,7 @@ class Separation:
         if not shutdown_clients:
             await self._all_gone.wait()
         else:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._all_gone.wait(), STOP_GRACE)
-            for pid in self.pids():
-                with contextlib.suppress(ProcessLookupError):
-                    os.kill(pid, signal.SIGKILL)
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._all_gone.wait(), STOP_GRACE)
+            await kill_after_grace(self._all_gone, self.pids)
         for task in list(self.tasks):
             task.cancel()
 

@@ -92,6 +92,29 @@ def _failed_at_start(status: int) -> bool:
     return os.WIFEXITED(status) and os.WEXITSTATUS(status) != 0
 
 
+def collect_exit(pid: int, pidfd: int) -> int:
+    """A child watched through its pidfd has ended: stop watching, and collect its wait status
+    (0 when it was already collected)."""
+    asyncio.get_running_loop().remove_reader(pidfd)
+    os.close(pidfd)
+    try:
+        return os.waitpid(pid, 0)[1]
+    except ChildProcessError:
+        return 0
+
+
+async def kill_after_grace(all_gone: asyncio.Event, pids: Callable[[], list[int]]) -> None:
+    """Wait STOP_GRACE for ``all_gone``; then SIGKILL whatever ``pids()`` still lists and wait
+    for it once more: nothing outlives a stopping master."""
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(all_gone.wait(), STOP_GRACE)
+    for pid in pids():
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(all_gone.wait(), STOP_GRACE)
+
+
 def fork_worker(job: WorkerJob) -> int:
     """fork(): the child runs ``child_main`` and never comes back."""
     pid = os.fork()
@@ -199,13 +222,7 @@ class WorkerSupervisor:
         if not shutdown_clients:
             await self._all_gone.wait()
             return
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._all_gone.wait(), STOP_GRACE)
-        for pid in self.pids():
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(pid, signal.SIGKILL)
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._all_gone.wait(), STOP_GRACE)
+        await kill_after_grace(self._all_gone, self.pids)
 
     # --- internals --------------------------------------------------------------------------
 
@@ -250,12 +267,7 @@ class WorkerSupervisor:
     def _reap(self, service: str, pid: int) -> None:
         pool = self.pools[service]
         worker = pool.workers.pop(pid)
-        asyncio.get_running_loop().remove_reader(worker.pidfd)
-        os.close(worker.pidfd)
-        try:
-            _, status = os.waitpid(pid, 0)
-        except ChildProcessError:
-            status = 0
+        status = collect_exit(pid, worker.pidfd)
         message = exit_message(pool.spec, pid, status)
         if message is not None:
             self.log.for_service(service).fatal(message)
