@@ -83,9 +83,11 @@ def test_subtree_of_a_nested_name_hears_only_its_subtree() -> None:
 
 @pytest.mark.skipif(not os.path.exists("/usr/sbin/dovecot") or os.geteuid() != 0,
                     reason="needs real Dovecot 2.3.19 and root")
-@pytest.mark.parametrize("name", ["fs_filters", "fs_status"])
+# fs_status only: fs_filters waits through its drain windows for half a minute live, and its
+# recording is replayed against ours in test_notify.py on every run anyway.
+@pytest.mark.parametrize("name", ["fs_status"])
 def test_matches_live_dovecot(name: str) -> None:
-    """The fs_* recordings again, live: real Dovecot and ours on the same steps now."""
+    """An fs_* recording again, live: real Dovecot and ours on the same steps now."""
     import random
 
     from .record_notify_goldens import record
