@@ -14,6 +14,11 @@ if TYPE_CHECKING:
 
 async def run(session: Session, cmd: c.Login) -> None:
     if login_disabled(session):
+        # Dovecot's imap-login: the password already crossed the wire, so it says so first,
+        # and the refusal counts as an attempt ("auth failed, 1 attempts" at disconnect).
+        session.send(b"* BAD [ALERT] Plaintext authentication not allowed without SSL/TLS, but your client did "
+                     b"it anyway. If anyone was listening, the password was exposed.\r\n")
+        session.auth_attempts += 1
         fail(session, cmd.tag, PLAINTEXT_DISABLED)
         return
     if b"\0" in cmd.username or b"\0" in cmd.password:

@@ -95,7 +95,9 @@ def test_logindisabled_without_tls(server: RunningServer) -> None:
     pairs = run_case("127.0.0.1", port, ["a CAPABILITY", LOGIN, "b LOGOUT"])
     greeting = pairs[0][1]
     assert "LOGINDISABLED" in greeting and "AUTH=PLAIN" not in greeting
-    assert pairs[2][1].startswith("a NO [PRIVACYREQUIRED] Plaintext authentication disallowed")
+    assert pairs[2][1].startswith("* BAD [ALERT] Plaintext authentication not allowed without SSL/TLS, but your "
+                                  "client did it anyway. If anyone was listening, the password was exposed.\r\n"
+                                  "a NO [PRIVACYREQUIRED] Plaintext authentication disallowed")
 
 
 def test_inactivity_disconnects(server: RunningServer) -> None:
