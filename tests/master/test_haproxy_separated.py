@@ -31,6 +31,7 @@ from tests.master.harness import ROOT, TIMEOUT, make_cert
 from tests.master.test_privilege_separation import LOGIN_USER, peer_pid, status_ids
 from tests.support import real_dovecot
 from tests.support import server as our_server
+from tests.support.conf import passwd_file_dbs
 from tests.support.net import free_port, wait_for
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="privilege separation starts as root")
@@ -93,15 +94,7 @@ shutdown_clients = yes
 mail_location = maildir:~/Maildir
 haproxy_trusted_networks = {trusted}
 haproxy_timeout = 2 secs
-passdb {{
-  driver = passwd-file
-  args = {root}/users
-}}
-userdb {{
-  driver = passwd-file
-  args = {root}/users
-}}
-service imap-login {{
+{passwd_file_dbs(root / "users")}service imap-login {{
   inet_listener imap {{
     port = {port}
     haproxy = yes

@@ -31,6 +31,7 @@ from pydovecot.master.separation import pool_slot
 from tests.master.harness import ROOT, TIMEOUT
 from tests.master.test_privilege_separation import Lines, connect, peer_pid, status_ids
 from tests.support import server as our_server
+from tests.support.conf import inet_listeners, passwd_file_dbs
 from tests.support.net import free_port, wait_for
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="privilege separation starts as root")
@@ -75,23 +76,7 @@ disable_plaintext_auth = no
 first_valid_uid = 500
 shutdown_clients = yes
 mail_location = maildir:~/Maildir
-passdb {{
-  driver = passwd-file
-  args = {root}/users
-}}
-userdb {{
-  driver = passwd-file
-  args = {root}/users
-}}
-service imap-login {{
-  inet_listener imap {{
-    port = {imap}
-  }}
-  inet_listener imaps {{
-    port = 0
-  }}
-}}
-service imap {{
+{passwd_file_dbs(root / "users")}{inet_listeners(imap=imap, imaps=0)}service imap {{
 {imap_service}}}
 {extra}""")
     env = {**os.environ, "PYTHONPATH": str(ROOT), "PYDOVECOT_PROCESS_MODEL": "separated"}
