@@ -3,16 +3,12 @@ python -m tests.imap.session.record_list_extended_goldens [CASE...]."""
 
 from __future__ import annotations
 
-import json
 import sys
-import tempfile
-import time
 from pathlib import Path
 
-from tests.support import real_dovecot
-
-from .cases import normalise, run_case, write_config
+from .cases import normalise, run_case
 from .list_extended_cases import CASE_SETTINGS, CASES
+from .recording import record_against_real, update_goldens
 
 GOLDEN = Path(__file__).with_name("goldens") / "list_extended.json"
 PORT = 31343
@@ -20,22 +16,11 @@ PORT = 31343
 
 def record(name: str, port: int = PORT) -> list[list[str]]:
     """One case against real Dovecot on a fresh mail home."""
-    with tempfile.TemporaryDirectory(prefix="imaplistext") as tmp:
-        base = Path(tmp)
-        base.chmod(0o755)
-        conf = write_config(base, port, CASE_SETTINGS.get(name, ""))
-        with real_dovecot.running(conf):
-            time.sleep(0.3)
-            pairs = run_case("127.0.0.1", port, CASES[name])
-    return [[line, normalise(reply)] for line, reply in pairs]
+    return record_against_real(CASES[name], CASE_SETTINGS.get(name, ""), port, run_case, normalise)
 
 
 def main() -> None:
-    out: dict[str, list[list[str]]] = json.loads(GOLDEN.read_text()) if GOLDEN.exists() else {}
-    for name in sys.argv[1:] or list(CASES):
-        out[name] = record(name)
-    out = {name: out[name] for name in CASES if name in out}
-    GOLDEN.write_text(json.dumps(out, indent=1, ensure_ascii=False) + "\n")
+    update_goldens(GOLDEN, CASES, sys.argv[1:], record)
 
 
 if __name__ == "__main__":
