@@ -37,6 +37,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from servers import tree_cpu  # noqa: E402
+
 from tests.lmtp.harness import USERS, write_config  # noqa: E402
 
 REAL_PORT = 24051
@@ -86,35 +88,6 @@ def _connection(port: int, msgs: list[bytes], latencies: list[float]) -> None:
         latencies.append(time.perf_counter() - start)
     sock.sendall(b"QUIT\r\n")
     sock.close()
-
-
-def _children() -> dict[int, list[int]]:
-    tree: dict[int, list[int]] = {}
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            stat = Path(f"/proc/{entry}/stat").read_text()
-        except OSError:
-            continue
-        ppid = int(stat[stat.rindex(")") + 2:].split()[1])
-        tree.setdefault(ppid, []).append(int(entry))
-    return tree
-
-
-def tree_cpu(root: int) -> float:
-    """Seconds of user+sys CPU used so far by ``root`` and all its descendants (those that
-    ended are counted through their parent's cutime/cstime)."""
-    tree, total, todo = _children(), 0, [root]
-    while todo:
-        pid = todo.pop()
-        try:
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        total += sum(int(v) for v in fields[11:15])
-        todo.extend(tree.get(pid, ()))
-    return total / os.sysconf("SC_CLK_TCK")
 
 
 def run(port: int, msgs: list[bytes], conns: int) -> tuple[float, float]:

@@ -187,37 +187,11 @@ class Server:
 
     def pids(self) -> list[int]:
         """The master and every descendant, from /proc."""
-        children: dict[int, list[int]] = {}
-        for entry in os.listdir("/proc"):
-            if not entry.isdigit():
-                continue
-            try:
-                with open(f"/proc/{entry}/stat", "rb") as f:
-                    stat = f.read()
-            except OSError:
-                continue
-            ppid = int(stat[stat.rindex(b")") + 2:].split()[1])
-            children.setdefault(ppid, []).append(int(entry))
-        found, todo = [], [self.master_pid]
-        while todo:
-            pid = todo.pop()
-            found.append(pid)
-            todo.extend(children.get(pid, []))
-        return found
+        return process_tree(self.master_pid)
 
     def cpu_seconds(self) -> float:
-        """CPU time (user + system) the server's process tree has used so far: each live
-        process's own time plus that of the children it has reaped (gone per-session processes)."""
-        tick = os.sysconf("SC_CLK_TCK")
-        total = 0
-        for pid in self.pids():
-            try:
-                with open(f"/proc/{pid}/stat", "rb") as f:
-                    fields = f.read().rsplit(b")", 1)[1].split()
-            except OSError:
-                continue
-            total += sum(int(v) for v in fields[11:15])  # utime stime cutime cstime
-        return total / tick
+        """CPU time the server's process tree has used so far (see :func:`tree_cpu`)."""
+        return tree_cpu(self.master_pid)
 
     def rss(self) -> tuple[int, int, int]:
         """(processes, summed RSS bytes, summed PSS bytes) of the server's process tree."""
@@ -246,6 +220,41 @@ class Server:
                 if any(word in line for word in ("Error:", "Fatal:", "Warning:", "Traceback", "Panic:")):
                     found.append(line)
         return found[:limit] + ([f"... {len(found) - limit} more"] if len(found) > limit else [])
+
+
+def process_tree(root: int) -> list[int]:
+    """``root`` and every descendant, from /proc."""
+    children: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat", "rb") as f:
+                stat = f.read()
+        except OSError:
+            continue
+        ppid = int(stat[stat.rindex(b")") + 2:].split()[1])
+        children.setdefault(ppid, []).append(int(entry))
+    found, todo = [], [root]
+    while todo:
+        pid = todo.pop()
+        found.append(pid)
+        todo.extend(children.get(pid, []))
+    return found
+
+
+def tree_cpu(root: int) -> float:
+    """CPU seconds (user + system) used so far by ``root``'s process tree: each live process's
+    own time plus that of the children it has reaped (gone per-session processes)."""
+    total = 0
+    for pid in process_tree(root):
+        try:
+            with open(f"/proc/{pid}/stat", "rb") as f:
+                fields = f.read().rsplit(b")", 1)[1].split()
+        except OSError:
+            continue
+        total += sum(int(v) for v in fields[11:15])  # utime stime cutime cstime
+    return total / os.sysconf("SC_CLK_TCK")
 
 
 def print_errors(errors: list[str]) -> None:
