@@ -31,7 +31,7 @@ import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 
-from .access import charge, may_block
+from .access import charge, inline_call, may_block
 from .index.mailbox_index import Entry, IndexData, index_stat_key, locked_index
 from .interface import MailboxError, MailboxSnapshot, MailboxStatus, MessageInfo, StoreAction, StoreResult
 from .maildir.dotlock import DotLock
@@ -285,7 +285,8 @@ class MaildirIndexedMailbox:
                 return None
             try:
                 with open(path, "rb") as f:
-                    charge(os.fstat(f.fileno()).st_size)
+                    if inline_call():  # the size matters only to an inline call's budget
+                        charge(os.fstat(f.fileno()).st_size)
                     return f.read()
             except FileNotFoundError:
                 self._files = {k: v for k, v in self._files.items() if k != uid}  # shared with the cache
