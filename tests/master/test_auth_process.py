@@ -70,7 +70,7 @@ def auth_pids(server: Server) -> list[int]:
             cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
             if b"pydovecot.master.auth_process" in cmdline and b"--worker" not in cmdline:
                 out.append(pid)
-        except FileNotFoundError:
+        except (FileNotFoundError, ProcessLookupError):  # gone, or exiting while we read
             continue
     return out
 
